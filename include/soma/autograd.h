@@ -1,0 +1,180 @@
+#pragma once
+// Autograd: the graph recorded by ops and the engine that walks it backwards.
+//
+// An op computes its result, then calls record(...) with the inputs and a backward closure that
+// returns one gradient per input. The engine accumulates gradients, reduces broadcast
+// dimensions back to each input's shape, and runs closures under NoGrad (unless create_graph).
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "soma/tensor.h"
+
+namespace soma::autograd {
+
+// One gradient per input of an op; an undefined Tensor means "no gradient" (treated as zero).
+using Grads = std::vector<Tensor>;
+
+// Which inputs of an op need a gradient; a backward closure may skip the others.
+class NeedsGrad {
+public:
+    bool operator[](std::size_t i) const { return i < 64 && ((bits_ >> i) & 1u); }
+    void set(std::size_t i) {
+        if (i < 64) bits_ |= std::uint64_t{1} << i;
+    }
+
+private:
+    std::uint64_t bits_ = 0;
+};
+
+// A recorded operation: the backward half of an op, and the edges to its inputs.
+class Node {
+public:
+    explicit Node(const char* name) : name_(name) {}
+    virtual ~Node() = default;
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    const char* name() const { return name_; }
+
+    // Gradients w.r.t. each input given the gradient of the output.
+    virtual Grads apply(const Tensor& grad_output, const NeedsGrad& needs) = 0;
+    // Frees what apply needs (captured tensors) once a backward pass is done with this node.
+    virtual void release() = 0;
+
+    // Where the gradient of one input goes: the node that made it, or the leaf itself.
+    struct Edge {
+        std::shared_ptr<Node> fn;
+        std::shared_ptr<TensorImpl> leaf;  // a leaf that requires grad
+        Shape shape;                       // the input's shape, to un-broadcast into
+        DType dtype = kFloat32;
+        bool needs_grad() const { return fn || leaf; }
+    };
+    std::vector<Edge> edges;
+    NeedsGrad needs;
+    bool released = false;
+    std::weak_ptr<TensorImpl> retained;  // output tensor that asked retain_grad()
+
+    // Engine scratch, valid only during one backward pass.
+    Tensor pending_grad;
+    int pending_count = 0;
+
+private:
+    const char* name_;
+};
+
+template <class F>
+class FnNode final : public Node {
+public:
+    FnNode(const char* name, F fn) : Node(name), fn_(std::move(fn)) {}
+    Grads apply(const Tensor& gy, const NeedsGrad& needs) override {
+        if constexpr (std::is_invocable_v<F&, const Tensor&, const NeedsGrad&>)
+            return (*fn_)(gy, needs);
+        else
+            return (*fn_)(gy);
+    }
+    void release() override { fn_.reset(); }
+
+private:
+    std::optional<F> fn_;  // emptied by release(), which frees the captured tensors
+};
+
+// ---- grad mode
+bool grad_enabled();
+void set_grad_enabled(bool on);
+
+// While alive, ops record nothing (like torch.no_grad()).
+class NoGrad {
+public:
+    NoGrad() : previous_(grad_enabled()) { set_grad_enabled(false); }
+    ~NoGrad() { set_grad_enabled(previous_); }
+    NoGrad(const NoGrad&) = delete;
+    NoGrad& operator=(const NoGrad&) = delete;
+
+private:
+    bool previous_;
+};
+
+// While alive, ops record again (inside a NoGrad scope).
+class EnableGrad {
+public:
+    EnableGrad() : previous_(grad_enabled()) { set_grad_enabled(true); }
+    ~EnableGrad() { set_grad_enabled(previous_); }
+    EnableGrad(const EnableGrad&) = delete;
+    EnableGrad& operator=(const EnableGrad&) = delete;
+
+private:
+    bool previous_;
+};
+
+namespace detail {
+bool any_requires_grad(const Tensor* inputs, std::size_t n);
+// Connects `node` to the inputs and makes it the grad_fn of `out`.
+void attach(Tensor& out, const std::shared_ptr<Node>& node, const Tensor* inputs, std::size_t n);
+}  // namespace detail
+
+// Records `out = op(inputs)` with its backward closure, when grad mode is on and some input
+// requires grad; otherwise returns `out` untouched at the cost of one flag test.
+// The closure is `Grads(const Tensor& grad_out)` or `Grads(const Tensor& grad_out, const
+// NeedsGrad&)`; it must capture what it needs detached (the op's inputs and outputs as plain
+// data), so no reference cycles form.
+template <class F>
+Tensor record(const char* name, Tensor out, const Tensor* inputs, std::size_t n, F&& backward) {
+    if (!grad_enabled() || !detail::any_requires_grad(inputs, n)) return out;
+    auto node = std::make_shared<FnNode<std::decay_t<F>>>(name, std::forward<F>(backward));
+    detail::attach(out, node, inputs, n);
+    return out;
+}
+template <class F>
+Tensor record(const char* name, Tensor out, std::initializer_list<Tensor> inputs, F&& backward) {
+    return record(name, std::move(out), inputs.begin(), inputs.size(), std::forward<F>(backward));
+}
+template <class F>
+Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, F&& backward) {
+    return record(name, std::move(out), inputs.data(), inputs.size(), std::forward<F>(backward));
+}
+
+// ---- the engine
+// Backpropagates from `roots` (each seeded with the matching entry of `grad_roots`, or 1 for a
+// scalar root), accumulating into the .grad of every leaf that requires grad.
+void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots = {},
+              bool retain_graph = false, bool create_graph = false);
+
+// Gradients of `outputs` w.r.t. `inputs`, returned instead of accumulated into .grad (for input
+// gradients in adversarial attacks; with create_graph, for gradient penalties). An input that
+// the outputs do not depend on throws unless allow_unused (then its entry is undefined).
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
+                         bool create_graph = false, bool allow_unused = false);
+
+// ---- checking and looking
+struct GradCheckResult {
+    bool ok = true;
+    double max_abs_error = 0;  // worst |analytic - numeric| over all elements
+    int input = -1;            // which input holds the worst element
+    std::vector<std::int64_t> index;  // its coordinates
+    double analytic = 0, numeric = 0;
+    std::string message;  // a readable report of the worst element
+};
+
+// Compares the autograd gradient of sum(f(inputs) * w), for a fixed random w, with central
+// differences in float64. Inputs are converted to float64 leaves; the check passes when every
+// element satisfies |analytic - numeric| <= atol + rtol * |numeric|.
+GradCheckResult grad_check(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                           const std::vector<Tensor>& inputs, double eps = 1e-6,
+                           double atol = 1e-5, double rtol = 1e-4);
+
+// The graph that produced `t`, in Graphviz DOT (nodes: ops and leaves, with shapes).
+std::string to_dot(const Tensor& t);
+
+}  // namespace soma::autograd
+
+namespace soma {
+using autograd::NoGrad;
+}  // namespace soma

@@ -1,0 +1,12 @@
+#pragma once
+// Everything soma offers, in one include.
+
+#include "soma/autograd.h"
+#include "soma/dtype.h"
+#include "soma/error.h"
+#include "soma/ops.h"
+#include "soma/random.h"
+#include "soma/shape.h"
+#include "soma/storage.h"
+#include "soma/tensor.h"
+#include "soma/threading.h"

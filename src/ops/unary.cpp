@@ -1,0 +1,125 @@
+// Element-wise functions of one tensor. Activations that save their output for backward keep
+// it detached (no cycle through their own node) and, when a double backward needs the graph,
+// recompute it from the input.
+
+#include <cmath>
+
+#include "ops/kernels.h"
+#include "soma/ops.h"
+
+namespace soma {
+
+using autograd::Grads;
+using autograd::record;
+using namespace ops_detail;
+
+namespace {
+
+// The saved output, differentiable again when a double backward is being recorded.
+template <class Recompute>
+Tensor saved_output(const Tensor& y_detached, const Tensor& gy, Recompute recompute) {
+    return autograd::grad_enabled() && gy.requires_grad() ? recompute() : y_detached;
+}
+
+}  // namespace
+
+Tensor exp(const Tensor& x) {
+    Tensor y = unary_kernel(x, "exp", [](auto v) { return std::exp(v); });
+    return record("ExpBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
+        return Grads{mul(gy, saved_output(y, gy, [&] { return exp(x); }))};
+    });
+}
+
+Tensor log(const Tensor& x) {
+    Tensor y = unary_kernel(x, "log", [](auto v) { return std::log(v); });
+    return record("LogBackward", y, {x}, [x](const Tensor& gy) { return Grads{div(gy, x)}; });
+}
+
+Tensor sqrt(const Tensor& x) {
+    Tensor y = unary_kernel(x, "sqrt", [](auto v) { return std::sqrt(v); });
+    return record("SqrtBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
+        return Grads{div(gy, mul(saved_output(y, gy, [&] { return sqrt(x); }), 2.0))};
+    });
+}
+
+Tensor abs(const Tensor& x) {
+    Tensor y = unary_kernel(x, "abs", [](auto v) { return std::abs(v); });
+    return record("AbsBackward", y, {x}, [x](const Tensor& gy) { return Grads{mul(gy, sign(x))}; });
+}
+
+Tensor sign(const Tensor& x) {
+    // Zero gradient everywhere: nothing is recorded.
+    return unary_kernel(x, "sign", [](auto v) { return static_cast<decltype(v)>((v > 0) - (v < 0)); });
+}
+
+Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
+    check_defined(x, "clamp");
+    if (lo && hi) check(*lo <= *hi, "clamp: min ", *lo, " is greater than max ", *hi);
+    const double l = lo.value_or(-INFINITY), h = hi.value_or(INFINITY);
+    Tensor y = unary_kernel(x, "clamp", [l, h](auto v) {
+        using T = decltype(v);
+        return v < T(l) ? T(l) : (v > T(h) ? T(h) : v);
+    });
+    return record("ClampBackward", y, {x}, [x, l, h](const Tensor& gy) {
+        // Gradient passes where the input lies inside [min, max] (ends included, like torch).
+        Tensor inside = unary_kernel(x, "clamp", [l, h](auto v) {
+            using T = decltype(v);
+            return T(v >= T(l) && v <= T(h));
+        });
+        return Grads{mul(gy, inside)};
+    });
+}
+
+Tensor sigmoid(const Tensor& x) {
+    Tensor y = unary_kernel(x, "sigmoid", [](auto v) {
+        using T = decltype(v);
+        // Two branches keep exp from overflowing for large |v|.
+        if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+        T e = std::exp(v);
+        return e / (T(1) + e);
+    });
+    return record("SigmoidBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
+        Tensor s = saved_output(y, gy, [&] { return sigmoid(x); });
+        return Grads{mul(gy, mul(s, sub(1.0, s)))};  // sigma' = sigma (1 - sigma)
+    });
+}
+
+Tensor tanh(const Tensor& x) {
+    Tensor y = unary_kernel(x, "tanh", [](auto v) { return std::tanh(v); });
+    return record("TanhBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
+        Tensor t = saved_output(y, gy, [&] { return tanh(x); });
+        return Grads{mul(gy, sub(1.0, mul(t, t)))};  // tanh' = 1 - tanh^2
+    });
+}
+
+Tensor relu(const Tensor& x) {
+    Tensor y = unary_kernel(x, "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); });
+    return record("ReluBackward", y, {x}, [x](const Tensor& gy) {
+        return Grads{mul(gy, heaviside(x, 0.0))};  // derivative 0 at 0, like torch
+    });
+}
+
+Tensor leaky_relu(const Tensor& x, double slope) {
+    Tensor y = unary_kernel(x, "leaky_relu", [slope](auto v) {
+        using T = decltype(v);
+        return v > 0 ? v : v * T(slope);
+    });
+    return record("LeakyReluBackward", y, {x}, [x, slope](const Tensor& gy) {
+        Tensor d = unary_kernel(x, "leaky_relu", [slope](auto v) {
+            using T = decltype(v);
+            return v > 0 ? T(1) : T(slope);
+        });
+        return Grads{mul(gy, d)};
+    });
+}
+
+Tensor heaviside(const Tensor& x, double at_zero) {
+    return unary_kernel(x, "heaviside", [at_zero](auto v) {
+        using T = decltype(v);
+        return v > 0 ? T(1) : (v == 0 ? T(at_zero) : T(0));
+    });
+}
+
+Tensor step(const Tensor& x) { return heaviside(x, 1.0); }
+
+}  // namespace soma
