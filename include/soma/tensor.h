@@ -162,7 +162,8 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape = {});
 Tensor from_vector(const std::vector<double>& values, const Shape& shape = {},
                    DType dtype = kFloat64);
 Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape = {});
-Tensor tensor(std::initializer_list<double> values, DType dtype = kFloat32);
+// tensor({1, 2, 3}) is 1-D, tensor({{1, 2}, {3, 4}}) 2-D (a vector, so that {{0}, {1}} is 2-D).
+Tensor tensor(const std::vector<double>& values, DType dtype = kFloat32);
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, DType dtype = kFloat32);
 Tensor eye(std::int64_t n, DType dtype = kFloat32);
 

@@ -85,9 +85,8 @@ Tensor from_vector(const std::vector<std::int64_t>& values, const Shape& shape) 
     return from_values(values, shape, kInt64, "from_vector");
 }
 
-Tensor tensor(std::initializer_list<double> values, DType dtype) {
-    return from_values(std::vector<double>(values), {static_cast<std::int64_t>(values.size())},
-                       dtype, "tensor");
+Tensor tensor(const std::vector<double>& values, DType dtype) {
+    return from_values(values, {static_cast<std::int64_t>(values.size())}, dtype, "tensor");
 }
 
 Tensor tensor(std::initializer_list<std::initializer_list<double>> rows, DType dtype) {
