@@ -36,7 +36,7 @@ int main() {
     const double flop = 2.0 * n * n * n;
     for (int threads : {1, 2}) {
         set_num_threads(threads);
-        Tensor a = rand({n, n}), b = rand({n, n});
+        Tensor a = soma::rand({n, n}), b = soma::rand({n, n});
         Tensor c = Tensor::empty({n, n});
         double blas = median_seconds([&] {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a.data<float>(), n,

@@ -15,10 +15,11 @@ using namespace ops_detail;
 
 namespace {
 
-// The saved output, differentiable again when a double backward is being recorded.
+// The saved output, differentiable again when a double backward is being recorded. That
+// depends on the input x, not on gy: the seed of a first derivative is usually a constant.
 template <class Recompute>
-Tensor saved_output(const Tensor& y_detached, const Tensor& gy, Recompute recompute) {
-    return autograd::grad_enabled() && gy.requires_grad() ? recompute() : y_detached;
+Tensor saved_output(const Tensor& y_detached, const Tensor& x, Recompute recompute) {
+    return autograd::grad_enabled() && x.requires_grad() ? recompute() : y_detached;
 }
 
 }  // namespace
@@ -26,7 +27,7 @@ Tensor saved_output(const Tensor& y_detached, const Tensor& gy, Recompute recomp
 Tensor exp(const Tensor& x) {
     Tensor y = unary_kernel(x, "exp", [](auto v) { return std::exp(v); });
     return record("ExpBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
-        return Grads{mul(gy, saved_output(y, gy, [&] { return exp(x); }))};
+        return Grads{mul(gy, saved_output(y, x, [&] { return exp(x); }))};
     });
 }
 
@@ -38,7 +39,7 @@ Tensor log(const Tensor& x) {
 Tensor sqrt(const Tensor& x) {
     Tensor y = unary_kernel(x, "sqrt", [](auto v) { return std::sqrt(v); });
     return record("SqrtBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
-        return Grads{div(gy, mul(saved_output(y, gy, [&] { return sqrt(x); }), 2.0))};
+        return Grads{div(gy, mul(saved_output(y, x, [&] { return sqrt(x); }), 2.0))};
     });
 }
 
@@ -79,7 +80,7 @@ Tensor sigmoid(const Tensor& x) {
         return e / (T(1) + e);
     });
     return record("SigmoidBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
-        Tensor s = saved_output(y, gy, [&] { return sigmoid(x); });
+        Tensor s = saved_output(y, x, [&] { return sigmoid(x); });
         return Grads{mul(gy, mul(s, sub(1.0, s)))};  // sigma' = sigma (1 - sigma)
     });
 }
@@ -87,7 +88,7 @@ Tensor sigmoid(const Tensor& x) {
 Tensor tanh(const Tensor& x) {
     Tensor y = unary_kernel(x, "tanh", [](auto v) { return std::tanh(v); });
     return record("TanhBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
-        Tensor t = saved_output(y, gy, [&] { return tanh(x); });
+        Tensor t = saved_output(y, x, [&] { return tanh(x); });
         return Grads{mul(gy, sub(1.0, mul(t, t)))};  // tanh' = 1 - tanh^2
     });
 }

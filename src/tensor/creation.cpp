@@ -50,7 +50,8 @@ Tensor linspace(double start, double end, std::int64_t steps, DType dtype) {
         double h = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0;
         // Fill from both ends so that the last value is exactly `end`, as torch does.
         for (std::int64_t i = 0; i < steps; ++i)
-            p[i] = static_cast<T>(i < steps / 2 ? start + h * i : end - h * (steps - 1 - i));
+            p[i] = static_cast<T>(steps == 1 || i < steps / 2 ? start + h * i
+                                                              : end - h * (steps - 1 - i));
     });
     return t;
 }

@@ -13,6 +13,7 @@ namespace {
 
 constexpr std::int64_t kSummariseAbove = 1000;  // elements; beyond, print the edges only
 constexpr std::int64_t kEdgeItems = 3;
+constexpr int kLineWidth = 80;
 
 struct Format {
     bool integral = true;     // every value a whole number: print "3." (float) or "3" (int64)
@@ -49,9 +50,13 @@ Format choose_format(const std::vector<double>& values, DType dtype) {
         if (a > 0) lo = std::min(lo, a);
         hi = std::max(hi, a);
     }
-    if (!f.int_dtype && ((hi >= 1e8) || (!f.integral && (hi / lo > 1000 || lo < 1e-4))))
-        f.scientific = hi > 0;
-    for (double v : values) f.width = std::max<int>(f.width, static_cast<int>(f.str(v).size()));
+    // torch's rule: whole numbers switch to scientific only for a wide range or huge values.
+    if (!f.int_dtype && hi > 0 && (hi / lo > 1000 || hi > 1e8 || (!f.integral && lo < 1e-4)))
+        f.scientific = true;
+    // Like torch, nan and inf do not widen the columns.
+    for (double v : values)
+        if (f.int_dtype || std::isfinite(v))
+            f.width = std::max<int>(f.width, static_cast<int>(f.str(v).size()));
     return f;
 }
 
@@ -95,35 +100,35 @@ private:
 
     void print_dim(int d, int indent) {
         os_ << '[';
-        std::int64_t n = t_.shape()[d];
-        bool first = true;
-        for (std::int64_t i = 0; i < n; ++i) {
-            if (skipped(d, i)) {
-                if (i == kEdgeItems) separator(d, indent, first), os_ << "...";
-                continue;
+        const bool vector = d + 1 == t_.dim();
+        // As many elements per line as fit in torch's 80 columns.
+        const std::int64_t per_line = std::max(1, (kLineWidth - indent) / (format_.width + 2));
+        std::int64_t written = 0;  // items so far, "..." included
+        for (std::int64_t i = 0, n = t_.shape()[d]; i < n; ++i) {
+            const bool skip = skipped(d, i);
+            if (skip && i != kEdgeItems) continue;
+            if (written > 0) {
+                os_ << ',';
+                if (!vector)
+                    os_ << std::string(t_.dim() - d - 1, '\n') << std::string(indent + 1, ' ');
+                else if (written % per_line == 0)
+                    os_ << '\n' << std::string(indent + 1, ' ');
+                else
+                    os_ << ' ';
             }
-            separator(d, indent, first);
-            if (d + 1 == t_.dim()) {
+            ++written;
+            if (skip) {
+                os_ << (vector ? " ..." : "...");
+            } else if (vector) {
                 std::string s = format_.str(values_[next_++]);
-                os_ << std::string(format_.width - s.size(), ' ') << s;
+                if (static_cast<int>(s.size()) < format_.width)
+                    os_ << std::string(format_.width - s.size(), ' ');
+                os_ << s;
             } else {
                 print_dim(d + 1, indent + 1);
             }
         }
         os_ << ']';
-    }
-
-    void separator(int d, int indent, bool& first) {
-        if (first) {
-            first = false;
-            return;
-        }
-        os_ << ',';
-        if (d + 1 == t_.dim()) {
-            os_ << ' ';
-        } else {
-            os_ << std::string(t_.dim() - d - 1, '\n') << std::string(indent + 1, ' ');
-        }
     }
 
     const Tensor& t_;

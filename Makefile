@@ -1,0 +1,52 @@
+# The commands people type. The real build is CMake; this file only drives it.
+#   make demo | test | bench | build | install PREFIX=... | format | clean
+# Variables: SAN=1 (sanitizer build in build-san/), JOBS=N (default 2), QUICK=1 (short bench),
+#            CMAKE_ARGS="-DSOMA_NATIVE=OFF ..." (reconfigures with these), BUILD=dir.
+
+MAKEFLAGS += --no-print-directory
+JOBS ?= 2
+PREFIX ?= /usr/local
+ifeq ($(SAN),1)
+BUILD ?= build-san
+override CMAKE_ARGS += -DSOMA_SANITIZE=ON
+else
+BUILD ?= build
+endif
+
+# The programs `make demo` runs, in order: paths under the build dir, arguments allowed
+# inside the quotes (e.g. "soma gallery"). They run in out/ (git-ignored), where their
+# figures and files land.
+# The gallery runs every lecture example (03_backprop included) and collects the figures in
+# $(BUILD)/gallery/index.html.
+DEMOS := "soma gallery --out $(abspath $(BUILD))/gallery"
+
+.PHONY: setup build test demo bench install format clean
+
+setup:
+	@scripts/setup.sh $(BUILD) $(CMAKE_ARGS)
+
+build: setup
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+demo: build
+	@mkdir -p out; set -e; for d in $(DEMOS); do echo "== $$d"; (cd out && $(abspath $(BUILD))/$$d); done
+
+# The driver runs every bench program and PyTorch's twins (bench/pytorch/), prints one table
+# and appends the JSON lines to bench/results/<date>.jsonl. Run from the repository root.
+bench: build
+	@python3 bench/run.py --build $(BUILD) $(if $(QUICK),--quick)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+format:
+	@SOMA_SETUP_EXTRA=clang-format SOMA_SETUP_CONFIGURE=0 scripts/setup.sh
+	find include src tests cli examples bench tools \( -name '*.h' -o -name '*.cpp' \) \
+	  -not -path 'tests/fixtures/*' -print0 2>/dev/null | xargs -0 -r clang-format -i
+
+# Needs nothing installed, so it skips setup.
+clean:
+	rm -rf build build-san $(BUILD)

@@ -1,0 +1,31 @@
+#pragma once
+// The `soma` command's subcommands. Each lives in its own file and registers itself with an
+// add_<name>() function; main() parses the command line and runs the chosen one.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace soma::cli {
+
+// Options that come before the subcommand and apply to all of them.
+struct Globals {
+    int threads = 0;  // 0: soma's default (SOMA_NUM_THREADS or all cores)
+};
+
+// A registered subcommand: the CLI11 node (true once parsed) and what running it does.
+// run() returns the process exit code.
+struct Command {
+    CLI::App* app;
+    std::function<int()> run;
+};
+
+Command add_gallery(CLI::App& root, const Globals& globals);
+Command add_train(CLI::App& root, const Globals& globals);
+Command add_eval(CLI::App& root, const Globals& globals);
+Command add_inspect(CLI::App& root, const Globals& globals);
+Command add_bench(CLI::App& root, const Globals& globals);
+
+// Placeholder for subcommands not written yet: says so on stderr and returns exit code 2.
+int not_implemented(const char* name);
+
+}  // namespace soma::cli

@@ -1,0 +1,84 @@
+// soma gallery: run every lecture example and collect its figures into one HTML page.
+
+#include <soma/gallery/gallery.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace soma::cli {
+
+namespace {
+
+struct GalleryArgs {
+    std::vector<std::string> names;
+    std::string out = "gallery";
+    std::uint64_t seed = 0;
+    bool list = false;
+    bool quick = false;
+};
+
+int run_gallery(const GalleryArgs& args) {
+    namespace g = soma::gallery;
+    if (args.list) {
+        for (const g::Entry& e : g::entries())
+            std::printf("%-16s %s\n", e.name.c_str(), e.slide.c_str());
+        return 0;
+    }
+    std::vector<const g::Entry*> chosen;
+    for (const std::string& name : args.names) {
+        const g::Entry* e = g::find(name);
+        if (!e) {
+            std::cerr << "soma gallery: no entry named '" << name << "'; known:";
+            for (const g::Entry& known : g::entries()) std::cerr << " " << known.name;
+            std::cerr << "\n";
+            return 2;
+        }
+        chosen.push_back(e);
+    }
+    if (chosen.empty())
+        for (const g::Entry& e : g::entries()) chosen.push_back(&e);
+
+    std::vector<g::Report> reports;
+    int failed = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (const g::Entry* e : chosen) {
+        std::ostringstream log;
+        g::Context ctx{.out_dir = args.out, .seed = args.seed, .quick = args.quick, .log = &log};
+        g::Result r = g::run(*e, ctx);
+        failed += !r.ok;
+        std::printf("%-15s %5.1fs  %s%s\n", e->name.c_str(), r.metrics["seconds"],
+                    r.ok ? "" : "FAILED: ", r.summary.c_str());
+        std::fflush(stdout);
+        reports.push_back({e, std::move(r), log.str()});
+    }
+    g::write_index(args.out, reports);
+    const double total =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%zu example(s) in %.1fs, %d failed; figures: %s/index.html\n", reports.size(),
+                total, failed, args.out.c_str());
+    return failed ? 1 : 0;
+}
+
+}  // namespace
+
+Command add_gallery(CLI::App& root, const Globals& /*globals*/) {
+    CLI::App* app =
+        root.add_subcommand("gallery", "Run the lecture examples; collect figures in HTML");
+    auto args = std::make_shared<GalleryArgs>();
+    app->add_option("names", args->names, "Examples to run (default: all; see --list)");
+    app->add_option("--out", args->out, "Folder for the figures and index.html")
+        ->capture_default_str();
+    app->add_option("--seed", args->seed, "Random seed")->capture_default_str();
+    app->add_flag("--list", args->list, "List the examples and their slides, run nothing");
+    app->add_flag("--quick", args->quick, "Fewer training steps (as in the tests)");
+    return {app, [args] { return run_gallery(*args); }};
+}
+
+}  // namespace soma::cli

@@ -1,0 +1,45 @@
+// soma: the command-line tool. `soma --help` lists the subcommands.
+
+#include <soma/threading.h>
+#include <soma/version.h>
+
+#include <iostream>
+#include <vector>
+
+#include "commands.h"
+
+namespace soma::cli {
+
+int not_implemented(const char* name) {
+    std::cerr << "soma " << name
+              << ": not implemented yet in this version (" SOMA_VERSION_STRING ")\n";
+    return 2;
+}
+
+}  // namespace soma::cli
+
+int main(int argc, char** argv) {
+    using namespace soma::cli;
+    CLI::App app{"soma: a gallery of artificial neural network modules, in C++", "soma"};
+    app.set_version_flag("--version", "soma " SOMA_VERSION_STRING);
+    Globals globals;
+    app.add_option("--threads", globals.threads, "Threads for soma and BLAS (0: all cores)")
+        ->check(CLI::Range(0, 1024));
+
+    std::vector<Command> commands = {
+        add_gallery(app, globals), add_train(app, globals), add_eval(app, globals),
+        add_inspect(app, globals), add_bench(app, globals),
+    };
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);  // also prints --help and --version
+    }
+
+    if (globals.threads > 0) soma::set_num_threads(globals.threads);
+    for (const Command& c : commands) {
+        if (c.app->parsed()) return c.run();
+    }
+    std::cout << app.help();  // no subcommand given
+    return 1;
+}

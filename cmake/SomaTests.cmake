@@ -1,0 +1,43 @@
+# All unit tests in one GTest executable; plus the CLI smoke test and the install test.
+find_package(GTest REQUIRED)
+include(GoogleTest)
+
+file(GLOB_RECURSE SOMA_TEST_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*.cpp)
+# tests/install is a separate consumer project, built against the installed soma.
+list(FILTER SOMA_TEST_SOURCES EXCLUDE REGEX "/tests/install/")
+
+if(SOMA_TEST_SOURCES)
+    add_executable(soma_tests ${SOMA_TEST_SOURCES})
+    soma_warnings(soma_tests)
+    # White-box tests may include private headers (src/) and shared test helpers (tests/).
+    target_include_directories(soma_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests
+                                                  ${PROJECT_SOURCE_DIR}/src)
+    target_compile_definitions(soma_tests PRIVATE
+        SOMA_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
+        SOMA_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    target_link_libraries(soma_tests PRIVATE soma::soma GTest::gtest GTest::gtest_main
+                                             nlohmann_json::nlohmann_json PkgConfig::OPENBLAS)
+    # gtest.h is the heaviest header in every test file; precompile it once.
+    target_precompile_headers(soma_tests PRIVATE <gtest/gtest.h>)
+    # PRE_TEST: list the tests when ctest runs, so building never waits on discovery.
+    gtest_discover_tests(soma_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
+else()
+    message(STATUS "soma: no tests/*.cpp yet; soma_tests not built")
+endif()
+
+add_test(NAME cli.version_and_help
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli> -DVERSION=${PROJECT_VERSION}
+                 -P ${PROJECT_SOURCE_DIR}/cmake/TestCli.cmake)
+
+add_test(NAME cli.inspect
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
+                 -DFIXTURES=${PROJECT_SOURCE_DIR}/tests/fixtures
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_inspect_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/io/inspect_cli.cmake)
+
+# Installs this build into a temporary prefix and builds tests/install against it twice:
+# with find_package(soma) and with pkg-config.
+add_test(NAME install.consumer
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/install/run.sh ${PROJECT_BINARY_DIR}
+                 ${CMAKE_CXX_COMPILER})
+set_tests_properties(install.consumer PROPERTIES TIMEOUT 300)

@@ -1,0 +1,23 @@
+# Smoke test of the `soma` command:
+#   cmake -DSOMA=<path to soma> -DVERSION=<x.y.z> -P TestCli.cmake
+function(run_soma out)
+    execute_process(COMMAND ${SOMA} ${ARGN} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
+                    RESULT_VARIABLE _rc)
+    if(NOT _rc EQUAL 0)
+        message(FATAL_ERROR "`soma ${ARGN}` exited with ${_rc}\n${_out}${_err}")
+    endif()
+    set(${out} "${_out}" PARENT_SCOPE)
+endfunction()
+
+run_soma(version --version)
+if(NOT version STREQUAL "soma ${VERSION}\n")
+    message(FATAL_ERROR "`soma --version` printed '${version}', expected 'soma ${VERSION}'")
+endif()
+
+run_soma(help --help)
+foreach(word gallery train eval inspect bench --threads --version)
+    string(FIND "${help}" "${word}" _at)
+    if(_at EQUAL -1)
+        message(FATAL_ERROR "`soma --help` does not mention ${word}:\n${help}")
+    endif()
+endforeach()

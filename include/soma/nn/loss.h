@@ -1,0 +1,59 @@
+#pragma once
+// Loss functions. Names, formulas and reductions follow torch.nn.functional: every loss takes
+// a `reduction` (Mean by default; None keeps the per-element or per-sample losses). Inputs and
+// targets must have the same dtype and (except for the class-index losses) the same shape: soma
+// does not broadcast a target silently. All losses are differentiable in every floating input.
+//
+// perceptron_loss (Rosenblatt's sum of ReLU(-y wᵀx)) lives with the Perceptron in
+// soma/nn/neuron.h.
+
+#include "soma/tensor.h"
+
+namespace soma::nn {
+
+enum class Reduction { None, Mean, Sum };
+
+// ---- regression. input, target: same shape -> () (or that shape with Reduction::None)
+
+// (input - target)^2
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// sqrt(mse_loss(input, target)): the mean over all elements, then the root (no reduction
+// argument: a per-element root would be |input - target|). Its gradient is undefined (NaN)
+// when input == target exactly, as in PyTorch.
+Tensor rmse_loss(const Tensor& input, const Tensor& target);
+// |input - target|
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
+// 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target (delta > 0).
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean,
+                  double delta = 1.0);
+
+// ---- classification
+// Softmax cross-entropy of unnormalised `logits`, which are (N, C), (N, C, d1, ...) or (C).
+// `target` is either
+//  - class indices: int64 of shape (N) / (N, d1, ...) / () with values in [0, C), or
+//  - class probabilities: the logits' shape and dtype (each row summing to 1).
+// Label smoothing eps mixes the target with the uniform distribution: (1 - eps) target + eps/C.
+// Mean divides by the number of samples (N, or N d1 ...). Class-index targets take a fused
+// log-softmax + NLL kernel whose backward is softmax - one-hot.
+Tensor cross_entropy(const Tensor& logits, const Tensor& target,
+                     Reduction reduction = Reduction::Mean, double label_smoothing = 0.0);
+// Negative log-likelihood of log-probabilities (N, C) / (N, C, d1, ...) / (C) at int64 class
+// indices (N) / (N, d1, ...) / (): -log_probs[n, target[n]].
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
+                Reduction reduction = Reduction::Mean);
+// -(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1]; each log is clamped at -100
+// (like PyTorch), so p = 0 or 1 gives a finite loss.
+Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target,
+                            Reduction reduction = Reduction::Mean);
+// binary_cross_entropy(sigmoid(x), y) computed stably from the logits:
+// max(x, 0) - x y + log(1 + exp(-|x|)).
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
+                                        Reduction reduction = Reduction::Mean);
+
+// ---- distributions
+// KL(N(mu, exp(logvar)) || N(0, 1)) element-wise: -0.5 (1 + logvar - mu^2 - exp(logvar)).
+// Sums by default (the VAE's KL term of a batch; divide by the batch size for a per-sample
+// mean); Mean averages over all elements, None keeps mu's shape.
+Tensor kl_normal(const Tensor& mu, const Tensor& logvar, Reduction reduction = Reduction::Sum);
+
+}  // namespace soma::nn

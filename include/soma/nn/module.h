@@ -1,0 +1,93 @@
+#pragma once
+// Module: the base of every layer. A module declares its state once, in visit(): parameters,
+// buffers (state that is saved but not trained, e.g. running statistics) and child modules.
+// Everything else (parameters(), named_parameters(), train()/eval(), zero_grad(), state_dict(),
+// loading, printing) is derived from that one declaration.
+//
+//   class Linear : public Module {
+//       void visit(Visitor& v) override { v.param("weight", weight); v.param("bias", bias); }
+//   };
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "soma/tensor.h"
+
+namespace soma::nn {
+
+class Module;
+
+// Sees every piece of state a module declares, in declaration order.
+class Visitor {
+public:
+    virtual ~Visitor() = default;
+    virtual void param(const std::string& name, Tensor& t) = 0;
+    virtual void buffer(const std::string& name, Tensor& t) { (void)name, (void)t; }
+    virtual void module(const std::string& name, Module& m) = 0;
+};
+
+// Named tensors in declaration order (like PyTorch's OrderedDict state_dict).
+class StateDict {
+public:
+    void insert(const std::string& name, const Tensor& t);
+    const Tensor* find(const std::string& name) const;
+    const std::vector<std::pair<std::string, Tensor>>& items() const& { return items_; }
+    // On a temporary (`for (auto& [n, t] : m.state_dict().items())`) the items are moved out,
+    // so the loop does not read a destroyed dict.
+    std::vector<std::pair<std::string, Tensor>> items() && { return std::move(items_); }
+    std::size_t size() const { return items_.size(); }
+
+private:
+    std::vector<std::pair<std::string, Tensor>> items_;
+};
+
+class Module {
+public:
+    virtual ~Module() = default;
+
+    // The module's own state; called by everything below. A module without state does nothing.
+    virtual void visit(Visitor& v) { (void)v; }
+    // The layer's name as printed ("Linear") and its settings ("in_features=2, out_features=8").
+    virtual std::string type_name() const = 0;
+    virtual std::string extra_repr() const { return ""; }
+
+    // Modules that map one tensor to one tensor implement this (Sequential relies on it);
+    // others offer their own forward signatures and leave it throwing.
+    virtual Tensor forward(const Tensor& x);
+    Tensor operator()(const Tensor& x) { return forward(x); }
+
+    std::vector<Tensor> parameters();
+    // Dotted names ("0.weight", "encoder.fc1.bias"); a tensor reached twice (a module shared
+    // between containers) is listed once, under its first name, like PyTorch.
+    std::vector<std::pair<std::string, Tensor>> named_parameters();
+    std::vector<std::pair<std::string, Tensor>> named_buffers();
+    std::vector<std::pair<std::string, Module*>> named_children();
+    std::int64_t num_parameters();
+
+    // Training mode changes what some layers do (dropout, batch norm); set on every child too.
+    void train(bool on = true);
+    void eval() { train(false); }
+    bool is_training() const { return training_; }
+
+    // Forgets accumulated gradients (sets them undefined, like set_to_none=True).
+    void zero_grad();
+
+    // Parameters and buffers under dotted names ("encoder.fc1.weight"); the tensors are shared.
+    StateDict state_dict();
+    // Copies values in. Strict: names and shapes must match exactly; the error lists every
+    // missing, unexpected and mismatched entry.
+    void load_state_dict(const StateDict& dict, bool strict = true);
+
+protected:
+    bool training_ = true;
+};
+
+// Prints the module tree like PyTorch's repr, each leaf layer followed by its parameter count
+// ("  # 24 parameters"), then a last line "Total parameters: 33" (no trailing newline).
+std::ostream& operator<<(std::ostream& os, const Module& m);
+
+}  // namespace soma::nn

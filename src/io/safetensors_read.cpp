@@ -1,0 +1,266 @@
+// The safetensors reader. Everything in the file is untrusted: the header is checked completely
+// (fields, types, sizes, coverage of the data) before any tensor is allocated.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <system_error>
+#include <vector>
+
+#include "soma/io/safetensors.h"
+
+namespace soma::io {
+
+static_assert(std::endian::native == std::endian::little,
+              "safetensors data is little-endian; soma reads it in place");
+
+namespace {
+
+using Json = nlohmann::ordered_json;  // keeps the header's order for ties between empty tensors
+
+// The reference implementation refuses larger headers too; it bounds memory spent on a
+// hostile header before anything is validated.
+constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
+constexpr int kMaxDepth = 16;  // a valid header nests 3 deep ({ name: { shape: [ ] } })
+
+template <class... Parts>
+[[noreturn]] void bad(const std::string& source, const Parts&... parts) {
+    fail("load_safetensors: '", source, "': ", parts...);
+}
+
+// A JSON value for an error message, cut short if long.
+std::string show(const Json& j) {
+    std::string s = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return s.size() > 80 ? s.substr(0, 77) + "..." : s;
+}
+
+struct Entry {
+    std::string name;
+    DType dtype;
+    Shape shape;
+    std::uint64_t begin, end;
+    std::size_t index;  // position in the header
+};
+
+DType parse_dtype(const std::string& src, const std::string& name, const Json& j) {
+    if (!j.is_string()) bad(src, "tensor '", name, "': dtype must be a string, got ", show(j));
+    const std::string& s = j.get_ref<const std::string&>();
+    if (s == "F32") return kFloat32;
+    if (s == "F64") return kFloat64;
+    if (s == "I64") return kInt64;
+    static const std::set<std::string> known = {
+        "BOOL", "U8",  "I8",  "F8_E5M2", "F8_E4M3", "F8_E8M0", "I16",     "U16",    "F16",
+        "BF16", "I32", "U32", "U64",     "C64",     "F4",      "F6_E2M3", "F6_E3M2"};
+    if (known.count(s))
+        bad(src, "tensor '", name, "': unsupported dtype '", s, "' (soma reads F32, F64 and I64)");
+    bad(src, "tensor '", name, "': unknown dtype ", show(j));
+}
+
+Shape parse_shape(const std::string& src, const std::string& name, const Json& j) {
+    auto wrong = [&] {
+        bad(src, "tensor '", name, "': shape must be a list of non-negative integers, got ",
+            show(j));
+    };
+    if (!j.is_array()) wrong();
+    if (j.size() > static_cast<std::size_t>(Shape::kMaxDims))
+        bad(src, "tensor '", name, "': shape has ", j.size(), " dimensions, soma supports at most ",
+            Shape::kMaxDims);
+    Shape shape;
+    for (const Json& d : j) {
+        // nlohmann stores non-negative integers as unsigned, negative ones as signed.
+        if (!d.is_number_unsigned()) wrong();
+        std::uint64_t v = d.get<std::uint64_t>();
+        if (v > static_cast<std::uint64_t>(INT64_MAX))
+            bad(src, "tensor '", name, "': shape ", show(j), " has a dimension too large");
+        shape.push_back(static_cast<std::int64_t>(v));
+    }
+    return shape;
+}
+
+Entry parse_entry(const std::string& src, const std::string& name, const Json& j,
+                  std::uint64_t data_size) {
+    if (!j.is_object()) bad(src, "tensor '", name, "': entry must be an object, got ", show(j));
+    for (const auto& [key, value] : j.items())
+        if (key != "dtype" && key != "shape" && key != "data_offsets")
+            bad(src, "tensor '", name, "': unexpected field '", key, "'");
+    for (const char* key : {"dtype", "shape", "data_offsets"})
+        if (!j.contains(key)) bad(src, "tensor '", name, "': missing field '", key, "'");
+
+    Entry e;
+    e.name = name;
+    e.dtype = parse_dtype(src, name, j["dtype"]);
+    e.shape = parse_shape(src, name, j["shape"]);
+
+    const Json& off = j["data_offsets"];
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+        !off[1].is_number_unsigned())
+        bad(src, "tensor '", name, "': data_offsets must be two non-negative integers, got ",
+            show(off));
+    e.begin = off[0].get<std::uint64_t>();
+    e.end = off[1].get<std::uint64_t>();
+    if (e.begin > e.end)
+        bad(src, "tensor '", name, "': data_offsets ", show(off), " begin after they end");
+    if (e.end > data_size)
+        bad(src, "tensor '", name, "': data_offsets ", show(off), " run past the end of the data (",
+            data_size, " bytes)");
+
+    std::uint64_t bytes = itemsize(e.dtype);
+    for (std::int64_t d : e.shape)
+        if (__builtin_mul_overflow(bytes, static_cast<std::uint64_t>(d), &bytes))
+            bad(src, "tensor '", name, "': shape ", e.shape, " is too large (its size overflows)");
+    if (e.end - e.begin != bytes)
+        bad(src, "tensor '", name, "': data_offsets ", show(off), " hold ", e.end - e.begin,
+            " bytes, but shape ", e.shape, " of ", j["dtype"].get<std::string>(), " needs ", bytes);
+    return e;
+}
+
+Metadata parse_metadata(const std::string& src, const Json& j) {
+    if (!j.is_object()) bad(src, "__metadata__ must be an object, got ", show(j));
+    Metadata m;
+    for (const auto& [key, value] : j.items()) {
+        if (!value.is_string())
+            bad(src, "__metadata__ must map strings to strings, but '", key, "' is ", show(value));
+        m[key] = value.get<std::string>();
+    }
+    return m;
+}
+
+// nlohmann keeps one of two equal keys silently; the parse callback sees every key.
+Json parse_json(const std::string& src, std::string_view text) {
+    std::vector<std::set<std::string>> open_objects;
+    auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
+        if (depth > kMaxDepth) bad(src, "header nests deeper than ", kMaxDepth, " levels");
+        if (event == Json::parse_event_t::object_start) {
+            open_objects.emplace_back();
+        } else if (event == Json::parse_event_t::object_end) {
+            open_objects.pop_back();
+        } else if (event == Json::parse_event_t::key) {
+            const auto& key = parsed.get_ref<const std::string&>();
+            if (!open_objects.back().insert(key).second) {
+                if (open_objects.size() == 1) bad(src, "duplicate tensor name '", key, "'");
+                bad(src, "duplicate key '", key, "' in the header");
+            }
+        }
+        return true;
+    };
+    try {
+        return Json::parse(text.begin(), text.end(), callback);
+    } catch (const Json::exception& e) {
+        // e.what() starts with "[json.exception.parse_error.101] "; the rest is the useful part.
+        std::string what = e.what();
+        std::size_t cut = what.find("] ");
+        bad(src, "invalid JSON header: ", cut == std::string::npos ? what : what.substr(cut + 2));
+    }
+}
+
+struct Header {
+    std::vector<Entry> entries;  // sorted by position in the data
+    Metadata metadata;
+};
+
+Header parse_header(const std::string& src, std::string_view text, std::uint64_t data_size) {
+    Json root = parse_json(src, text);
+    if (!root.is_object()) bad(src, "header must be a JSON object, got ", show(root));
+    Header h;
+    for (const auto& [key, value] : root.items()) {
+        if (key == "__metadata__") {
+            h.metadata = parse_metadata(src, value);
+        } else {
+            h.entries.push_back(parse_entry(src, key, value, data_size));
+            h.entries.back().index = h.entries.size() - 1;
+        }
+    }
+    std::sort(h.entries.begin(), h.entries.end(), [](const Entry& a, const Entry& b) {
+        return std::tie(a.begin, a.end, a.index) < std::tie(b.begin, b.end, b.index);
+    });
+    // The tensors must tile the data exactly: each starts where the previous one ended.
+    std::uint64_t cursor = 0;
+    const Entry* prev = nullptr;
+    for (const Entry& e : h.entries) {
+        if (e.begin < cursor)
+            bad(src, "tensors '", prev->name, "' [", prev->begin, ", ", prev->end, "] and '",
+                e.name, "' [", e.begin, ", ", e.end, "] overlap");
+        if (e.begin > cursor)
+            bad(src, "gap in the data: bytes [", cursor, ", ", e.begin, ") before tensor '", e.name,
+                "' belong to no tensor");
+        cursor = e.end;
+        prev = &e;
+    }
+    if (cursor != data_size)
+        bad(src, data_size - cursor, " trailing bytes after the last tensor (the data is ",
+            data_size, " bytes, the tensors cover ", cursor, ")");
+    return h;
+}
+
+// The whole format, over a source that can read `n` bytes at an offset into `dst`.
+using ReadAt = std::function<void(std::uint64_t offset, void* dst, std::uint64_t n)>;
+
+SafetensorsFile read(const std::string& src, std::uint64_t size, const ReadAt& read_at) {
+    if (size < 8) bad(src, "file is ", size, " bytes, shorter than the 8-byte header length");
+    std::uint64_t n = 0;
+    read_at(0, &n, 8);
+    if (n > kMaxHeaderBytes)
+        bad(src, "header length ", n, " is absurd (more than ", kMaxHeaderBytes, " bytes)");
+    if (n > size - 8)
+        bad(src, "header length ", n, " exceeds the file (", size, " bytes, ", size - 8,
+            " after the length)");
+    std::string text(n, '\0');
+    read_at(8, text.data(), n);
+    Header h = parse_header(src, text, size - 8 - n);
+
+    SafetensorsFile out;
+    out.metadata = std::move(h.metadata);
+    for (const Entry& e : h.entries) {
+        Tensor t = Tensor::empty(e.shape, e.dtype);
+        if (e.end > e.begin) read_at(8 + n + e.begin, t.raw_data(), e.end - e.begin);
+        out.tensors.insert(e.name, t);
+    }
+    return out;
+}
+
+}  // namespace
+
+SafetensorsFile load_safetensors(const std::string& path) {
+    auto sys_error = [&](const char* what) {
+        bad(path, what, ": ", std::system_category().message(errno));
+    };
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) sys_error("cannot open");
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) sys_error("cannot stat");
+    if (!S_ISREG(st.st_mode)) bad(path, "not a regular file");
+
+    return read(path, static_cast<std::uint64_t>(st.st_size),
+                [&](std::uint64_t offset, void* dst, std::uint64_t n) {
+                    char* p = static_cast<char*>(dst);
+                    while (n > 0) {
+                        ssize_t got = ::pread(fd, p, n, static_cast<off_t>(offset));
+                        if (got < 0 && errno == EINTR) continue;
+                        if (got < 0) sys_error("read failed");
+                        if (got == 0) bad(path, "file shrank while being read");
+                        p += got;
+                        offset += static_cast<std::uint64_t>(got);
+                        n -= static_cast<std::uint64_t>(got);
+                    }
+                });
+}
+
+SafetensorsFile load_safetensors_bytes(std::string_view bytes, const std::string& source) {
+    return read(source, bytes.size(), [&](std::uint64_t offset, void* dst, std::uint64_t n) {
+        std::memcpy(dst, bytes.data() + offset, n);
+    });
+}
+
+}  // namespace soma::io

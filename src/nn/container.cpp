@@ -1,0 +1,37 @@
+#include "soma/nn/container.h"
+
+namespace soma::nn {
+
+Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules)
+    : Sequential(std::vector<std::shared_ptr<Module>>(modules)) {}
+
+Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
+    for (auto& m : modules) push_back(std::move(m));
+}
+
+void Sequential::push_back(std::shared_ptr<Module> module) {
+    check(module != nullptr, "Sequential: module ", modules_.size(), " is null");
+    modules_.push_back(std::move(module));
+}
+
+const std::shared_ptr<Module>& Sequential::ptr(std::int64_t i) const {
+    const auto n = static_cast<std::int64_t>(modules_.size());
+    check(i >= -n && i < n, "Sequential: index ", i, " is out of range for ", n, " modules");
+    return modules_[static_cast<std::size_t>(i < 0 ? i + n : i)];
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+    Tensor y = x;
+    for (auto& m : modules_) y = m->forward(y);
+    return y;
+}
+
+void Sequential::visit(Visitor& v) {
+    for (std::size_t i = 0; i < modules_.size(); ++i) v.module(std::to_string(i), *modules_[i]);
+}
+
+std::string Flatten::extra_repr() const {
+    return "start_dim=" + std::to_string(start_dim) + ", end_dim=" + std::to_string(end_dim);
+}
+
+}  // namespace soma::nn
