@@ -20,7 +20,12 @@ if(SOMA_TEST_SOURCES)
     # gtest.h is the heaviest header in every test file; precompile it once.
     target_precompile_headers(soma_tests PRIVATE <gtest/gtest.h>)
     # PRE_TEST: list the tests when ctest runs, so building never waits on discovery.
-    gtest_discover_tests(soma_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
+    # ctest -j2 already runs two test processes on the two cores; threads inside each would
+    # oversubscribe them, and every small parallel region then waits for a descheduled thread
+    # (small recurrent models ran up to 80x slower). Tests run single-threaded;
+    # tests/core/test_threads.cpp switches threads on to check the parallel paths.
+    gtest_discover_tests(soma_tests DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                         PROPERTIES ENVIRONMENT "SOMA_NUM_THREADS=1;OMP_WAIT_POLICY=PASSIVE")
 else()
     message(STATUS "soma: no tests/*.cpp yet; soma_tests not built")
 endif()

@@ -10,12 +10,20 @@
 
 namespace soma::gallery {
 
-Result run_binary_xor(Context& ctx);   // binary_xor.cpp
-Result run_perceptron(Context& ctx);   // perceptron.cpp
-Result run_backprop(Context& ctx);     // backprop.cpp
-Result run_activations(Context& ctx);  // activations.cpp
-Result run_mlp_xor(Context& ctx);      // mlp_xor.cpp
-Result run_recipes(Context& ctx);      // recipes.cpp
+Result run_binary_xor(Context& ctx);         // binary_xor.cpp
+Result run_perceptron(Context& ctx);         // perceptron.cpp
+Result run_backprop(Context& ctx);           // backprop.cpp
+Result run_activations(Context& ctx);        // activations.cpp
+Result run_mlp_xor(Context& ctx);            // mlp_xor.cpp
+Result run_recipes(Context& ctx);            // recipes.cpp
+Result run_conv_filters(Context& ctx);       // conv_filters.cpp
+Result run_fmnist_classifier(Context& ctx);  // fmnist_classifier.cpp
+Result run_cos2sin(Context& ctx);            // cos2sin.cpp
+Result run_bptt_gradients(Context& ctx);     // bptt_gradients.cpp
+Result run_char_rnn(Context& ctx);           // char_rnn.cpp
+
+// Whether 09_char_rnn's word list (Debian's wamerican) is installed.
+bool char_rnn_data_available();
 
 // printf into a std::string.
 std::string strf(const char* format, ...) __attribute__((format(printf, 1, 2)));

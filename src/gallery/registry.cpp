@@ -80,6 +80,46 @@ const std::vector<Entry>& entries() {
          "on a 20% test split; the curves show training and test loss per epoch, and the image "
          "grid shows the test digits the classifier gets wrong.",
          run_recipes},
+        {"07_cos2sin", "Example: Cosine-to-Sine prediction",
+         "Input x_t = cos(0.1 t + φ), target y_t = sin(0.1 t + φ), random phases φ, a Linear(10 "
+         "→ 1) read-out at every step, MSE and Adam. A perceptron with K = 10 hidden units sees "
+         "only x_t and cannot tell a rising from a falling cosine, so it predicts about 0 (its "
+         "error stays near E[sin²] = 0.5); the Elman recurrent net, the GRU and the LSTM (K = "
+         "10 each) remember where the wave came from and follow the sine. Each panel shows one "
+         "test sequence: x_t dashed, y_t and the model's ŷ_t.",
+         run_cos2sin},
+        {"08_bptt_gradients", "Backpropagation through time (Werbos 1990)",
+         "Backpropagation through time multiplies one Jacobian per step, so the gradient "
+         "∂loss_T/∂h_t of an Elman net shrinks geometrically with the lag T − t (log scale), "
+         "while the LSTM's additive cell state (Hochreiter and Schmidhuber 1997) and the GRU's "
+         "update gate keep it alive. The task: recall a bit seen at the start of a sequence, "
+         "with noise on a second input; the printout gives each net's accuracy: the gated nets "
+         "learn the long-lag dependency, the Elman net stays near chance.",
+         run_bptt_gradients},
+        {"09_char_rnn", "Long Short-Term Memory Networks (Hochreiter and Schmidhuber 1997)",
+         "A character-level language model: a GRU reads the lower-case words of Debian's "
+         "wamerican word list letter by letter and predicts the next letter (or the end of the "
+         "word). The curve shows bits per character on training and held-out words against the "
+         "entropy of the letter frequencies alone; the samples are words drawn letter by letter "
+         "at temperatures 0.5 to 1 (* marks words that are not in the dictionary).",
+         run_char_rnn},
+        {"10_conv_filters", "Convolutions",
+         "A convolution slides one small set of shared weights over its input. In 1-D the "
+         "window [-1 0 1] moved along a step signal answers where the signal changes; in 2-D "
+         "the Sobel filters answer where an image's brightness changes, left-right and up-down "
+         "(the printout and max differences show the hand-written window loop equals conv1d and "
+         "conv2d). The last grids show the 32 first-layer 3x3 filters a Fashion-MNIST CNN "
+         "learns and what each of them picks out of the same image.",
+         run_conv_filters},
+        {"11_fmnist_classifier", "Recipes for neural network construction: Classifier",
+         "The classifier recipe on Fashion-MNIST (60,000 28x28 images of clothes, 10 classes): "
+         "normalised images, the benchmark's MLP (784-256-256-10) and CNN (two 3x3 conv + max "
+         "pool stages, 128 hidden units, dropout 0.25), softmax cross-entropy and Adam (1e-3), "
+         "one epoch each. The CNN, with far fewer weights per unit, beats the MLP; the heat map "
+         "is its confusion matrix (shirts, pullovers and coats get mixed up), the grid its first "
+         "mistakes. `soma train fmnist` runs the same loop for more epochs, also a small ResNet "
+         "with batch norm and dropout.",
+         run_fmnist_classifier},
     };
     return all;
 }

@@ -1,0 +1,100 @@
+#pragma once
+// Batch normalisation, exactly as torch.nn.BatchNorm1d/2d:
+//
+//   nn::BatchNorm2d bn({.num_features = 16});
+//   Tensor y = bn(x);  // x: (N, 16, H, W) -> same shape
+//
+// In training mode each channel is normalised with the batch's mean and biased variance, and
+// the running statistics move towards the batch's (the variance unbiased):
+//   running = (1 - momentum) running + momentum batch.
+// In eval mode the running statistics normalise instead. Without track_running_stats there are
+// no running statistics and the batch's are used in both modes. With momentum = nullopt the
+// running statistics are the cumulative average over all batches seen (factor 1 / batches).
+// Then y = (x - mean) / sqrt(var + eps) * weight + bias (weight, bias only with affine).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "soma/nn/module.h"
+
+namespace soma::nn {
+
+// torch.nn.functional.batch_norm. x: (N, C, *); weight, bias, running_mean, running_var: (C),
+// x's dtype, each may be undefined. Training: batch statistics, and running_mean/var (when
+// defined) are updated in place with `momentum`. Eval: running_mean/var must be defined. One
+// fused kernel and one autograd node ("BatchNormBackward"); its backward is differentiable
+// again (double backward works).
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
+                  double eps = 1e-5);
+
+// The same function composed from soma ops (mean, var, sqrt, ...): the reference the fused
+// kernel is tested against. Same arguments, same running-statistics update.
+Tensor batch_norm_reference(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                            const Tensor& weight, const Tensor& bias, bool training,
+                            double momentum = 0.1, double eps = 1e-5);
+
+struct BatchNormOptions {
+    std::int64_t num_features = 0;         // C
+    double eps = 1e-5;                     // added to the variance
+    std::optional<double> momentum = 0.1;  // nullopt: cumulative moving average
+    bool affine = true;                    // learnable weight (ones) and bias (zeros)
+    bool track_running_stats = true;       // keep running_mean/var for eval mode
+};
+
+// The shared implementation of BatchNorm1d and BatchNorm2d, which differ only in the input
+// ranks they accept.
+class BatchNorm : public Module {
+public:
+    Tensor forward(const Tensor& x) override;
+    std::string extra_repr() const override;
+    void visit(Visitor& v) override {
+        v.param("weight", weight);
+        v.param("bias", bias);
+        v.buffer("running_mean", running_mean);
+        v.buffer("running_var", running_var);
+        v.buffer("num_batches_tracked", num_batches_tracked);
+    }
+
+    // running_mean = 0, running_var = 1, num_batches_tracked = 0.
+    void reset_running_stats();
+    // Also weight = 1, bias = 0.
+    void reset_parameters();
+
+    const BatchNormOptions& options() const { return options_; }
+
+    Tensor weight, bias;               // (C) float32; undefined without affine
+    Tensor running_mean, running_var;  // (C) float32; undefined without track_running_stats
+    Tensor num_batches_tracked;        // () int64; likewise
+
+protected:
+    explicit BatchNorm(BatchNormOptions o);
+    // Throws unless x has one of the accepted ranks and C channels.
+    virtual void check_input(const Tensor& x) const = 0;
+    void check_channels(const Tensor& x) const;
+
+    BatchNormOptions options_;
+};
+
+// Over (N, C) or (N, C, L) inputs.
+class BatchNorm1d : public BatchNorm {
+public:
+    explicit BatchNorm1d(BatchNormOptions o) : BatchNorm(o) {}
+    std::string type_name() const override { return "BatchNorm1d"; }
+
+protected:
+    void check_input(const Tensor& x) const override;
+};
+
+// Over (N, C, H, W) inputs.
+class BatchNorm2d : public BatchNorm {
+public:
+    explicit BatchNorm2d(BatchNormOptions o) : BatchNorm(o) {}
+    std::string type_name() const override { return "BatchNorm2d"; }
+
+protected:
+    void check_input(const Tensor& x) const override;
+};
+
+}  // namespace soma::nn

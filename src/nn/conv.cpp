@@ -1,0 +1,91 @@
+#include "soma/nn/conv.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "ops/spatial.h"
+#include "soma/nn/init.h"
+
+namespace soma::nn {
+
+ConvNd::ConvNd(int nd, const char* name, const ConvOptions& o)
+    : nd_(nd), in_(o.in_channels), out_(o.out_channels), groups_(o.groups), padding_(o.padding) {
+    check(in_ > 0 && out_ > 0, name, ": in_channels and out_channels must be positive, got ", in_,
+          " and ", out_);
+    check(groups_ > 0, name, ": groups must be positive, got ", groups_);
+    check(in_ % groups_ == 0 && out_ % groups_ == 0, name, ": groups=", groups_,
+          " must divide in_channels=", in_, " and out_channels=", out_);
+    check(!o.kernel_size.empty(), name, ": kernel_size is required");
+    kernel_ = ops_detail::expand_checked(o.kernel_size, nd, name, "kernel_size", 1);
+    stride_ = ops_detail::expand_checked(o.stride, nd, name, "stride", 1);
+    dilation_ = ops_detail::expand_checked(o.dilation, nd, name, "dilation", 1);
+    if (padding_.same()) {
+        for (std::int64_t s : stride_)
+            check(s == 1, name, ": padding='same' needs stride 1, got stride ", o.stride.str());
+    } else {
+        padding_ = ops_detail::expand_checked(padding_.sizes(), nd, name, "padding", 0);
+    }
+    Shape shape{out_, in_ / groups_};
+    for (std::int64_t k : kernel_) shape.push_back(k);
+    weight = Tensor::empty(shape);
+    if (o.bias) bias = Tensor::empty({out_});
+    reset_parameters(o.gen);
+    weight.requires_grad_();
+    if (bias.defined()) bias.requires_grad_();
+}
+
+void ConvNd::reset_parameters(Generator* gen) {
+    // PyTorch's recipe: kaiming_uniform_ with a = sqrt(5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    // and the bias uses the same bound.
+    init::kaiming_uniform_(weight, {.a = std::sqrt(5.0), .gen = gen});
+    if (bias.defined()) {
+        double fan_in = static_cast<double>(init::calculate_fan_in_and_fan_out(weight).first);
+        init::uniform_(bias, -1.0 / std::sqrt(fan_in), 1.0 / std::sqrt(fan_in), gen);
+    }
+}
+
+Tensor ConvNd::forward(const Tensor& x) {
+    const SpatialArg stride(stride_), dilation(dilation_);
+    switch (nd_) {
+        case 1:
+            return conv1d(x, weight, bias, stride, padding_, dilation, groups_);
+        case 2:
+            return conv2d(x, weight, bias, stride, padding_, dilation, groups_);
+        default:
+            return conv3d(x, weight, bias, stride, padding_, dilation, groups_);
+    }
+}
+
+namespace {
+
+// A tuple as Python prints it: (3,) for one element, (3, 3) for two.
+std::string tuple(const std::vector<std::int64_t>& v) {
+    if (v.size() == 1) {
+        std::string s = "(";  // appended piece by piece: "(" + ... trips GCC 12's -Wrestrict
+        s += std::to_string(v[0]);
+        return s += ",)";
+    }
+    return ops_detail::dims_str(v);
+}
+
+}  // namespace
+
+std::string ConvNd::extra_repr() const {
+    // The same fields and omissions as PyTorch's repr.
+    std::string s = std::to_string(in_) + ", " + std::to_string(out_) +
+                    ", kernel_size=" + tuple(kernel_) + ", stride=" + tuple(stride_);
+    if (padding_.same()) {
+        s += ", padding=same";
+    } else {
+        std::vector<std::int64_t> pad = padding_.sizes().values();
+        if (std::any_of(pad.begin(), pad.end(), [](std::int64_t p) { return p != 0; }))
+            s += ", padding=" + tuple(pad);
+    }
+    if (std::any_of(dilation_.begin(), dilation_.end(), [](std::int64_t d) { return d != 1; }))
+        s += ", dilation=" + tuple(dilation_);
+    if (groups_ != 1) s += ", groups=" + std::to_string(groups_);
+    if (!bias.defined()) s += ", bias=False";
+    return s;
+}
+
+}  // namespace soma::nn
