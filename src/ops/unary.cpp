@@ -50,7 +50,8 @@ Tensor abs(const Tensor& x) {
 
 Tensor sign(const Tensor& x) {
     // Zero gradient everywhere: nothing is recorded.
-    return unary_kernel(x, "sign", [](auto v) { return static_cast<decltype(v)>((v > 0) - (v < 0)); });
+    return unary_kernel(x, "sign",
+                        [](auto v) { return static_cast<decltype(v)>((v > 0) - (v < 0)); });
 }
 
 Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
@@ -93,11 +94,24 @@ Tensor tanh(const Tensor& x) {
     });
 }
 
+namespace {
+
+// gy where x > 0, else 0 (derivative 0 at 0, like torch): one pass instead of building the
+// step mask and multiplying, since every ReLU network runs this on each backward. Recorded
+// itself so double backward works: it is linear in gy with the same mask.
+Tensor relu_backward(const Tensor& gy, const Tensor& x) {
+    Tensor out = binary_kernel(gy, x, "relu_backward",
+                               [](auto g, auto v) { return v > 0 ? g : decltype(g)(0); });
+    return record("ReluBackwardBackward", out, {gy},
+                  [x](const Tensor& gg) { return Grads{relu_backward(gg, x)}; });
+}
+
+}  // namespace
+
 Tensor relu(const Tensor& x) {
     Tensor y = unary_kernel(x, "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); });
-    return record("ReluBackward", y, {x}, [x](const Tensor& gy) {
-        return Grads{mul(gy, heaviside(x, 0.0))};  // derivative 0 at 0, like torch
-    });
+    return record("ReluBackward", y, {x},
+                  [x](const Tensor& gy) { return Grads{relu_backward(gy, x)}; });
 }
 
 Tensor leaky_relu(const Tensor& x, double slope) {
