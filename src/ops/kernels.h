@@ -2,6 +2,8 @@
 // Glue between ops and the CPU element-wise kernels: dtype checks and dispatch, so an op states
 // only its scalar formula, e.g. unary_kernel(x, "exp", [](auto v) { return std::exp(v); }).
 
+#include <vector>
+
 #include "backend/cpu/elementwise.h"
 #include "soma/autograd.h"
 
@@ -49,6 +51,16 @@ Tensor ternary_kernel(const Tensor& a, const Tensor& b, const Tensor& c, const c
         return backend::cpu::map_ternary<T>(
             a, b, c, op, [&](T x, T y, T z) { return static_cast<T>(f(x, y, z)); });
     });
+}
+
+// The gradient of a reduction, broadcast back over the reduced dims (`mask`) of the input.
+inline Tensor expand_reduced(const Tensor& gy, const Shape& in_shape, const std::vector<bool>& mask,
+                             bool keepdim) {
+    Tensor g = gy;
+    if (!keepdim)
+        for (int d = 0; d < static_cast<int>(mask.size()); ++d)
+            if (mask[d]) g = g.unsqueeze(d);
+    return g.expand(in_shape);
 }
 
 }  // namespace soma::ops_detail

@@ -1,6 +1,7 @@
 // sum and mean over any dimensions.
 
 #include "backend/cpu/reduce.h"
+
 #include "ops/kernels.h"
 #include "soma/ops.h"
 
@@ -9,19 +10,7 @@ namespace soma {
 using autograd::Grads;
 using autograd::record;
 
-namespace {
-
-// Broadcasts the gradient of a reduction back over the reduced dims of the input.
-Tensor expand_reduced(const Tensor& gy, const Shape& in_shape, const std::vector<bool>& mask,
-                      bool keepdim) {
-    Tensor g = gy;
-    if (!keepdim)
-        for (int d = 0; d < static_cast<int>(mask.size()); ++d)
-            if (mask[d]) g = g.unsqueeze(d);
-    return g.expand(in_shape);
-}
-
-}  // namespace
+using ops_detail::expand_reduced;
 
 Tensor sum(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim) {
     ops_detail::check_defined(x, "sum");

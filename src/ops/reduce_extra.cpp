@@ -12,18 +12,9 @@ namespace soma {
 
 using autograd::Grads;
 using autograd::record;
+using ops_detail::expand_reduced;
 
 namespace {
-
-// Broadcasts the gradient of a reduction back over the reduced dims of the input.
-Tensor expand_reduced(const Tensor& gy, const Shape& in_shape, const std::vector<bool>& mask,
-                      bool keepdim) {
-    Tensor g = gy;
-    if (!keepdim)
-        for (int d = 0; d < static_cast<int>(mask.size()); ++d)
-            if (mask[d]) g = g.unsqueeze(d);
-    return g.expand(in_shape);
-}
 
 void check_floating(const Tensor& x, const char* op) {
     ops_detail::check_defined(x, op);
