@@ -66,18 +66,17 @@ def fmt(v, spec):
 
 
 def table(rows):
-    head = ["workload", "threads", "soma us/step", "PyTorch us/step", "speed-up", "CPU-time speed-up",
+    head = ["workload", "threads", "soma us/step", "(soma mean)", "PyTorch us/step", "speed-up",
             "soma GFLOP/s", "% peak", "soma RSS MB", "PyTorch RSS MB", "load"]
     body = []
     for r in rows:
         s, t = r.get("soma", {}), r.get("pytorch", {})
         su, tu = s.get("median_us"), t.get("median_us")
         speed = f"{tu / su:.2f}x" if su and tu else "-"
-        sc, tc = s.get("cpu_us"), t.get("cpu_us")
-        cpu_speed = f"{tc / sc:.2f}x" if sc and tc else "-"
         note = s.get("skipped") or s.get("error")
         body.append([r["workload"], str(r["threads"]),
-                     "not yet" if note and su is None else fmt(su, ",.1f"), fmt(tu, ",.1f"), speed, cpu_speed,
+                     "not yet" if note and su is None else fmt(su, ",.1f"),
+                     fmt(s.get("mean_us"), ",.1f"), fmt(tu, ",.1f"), speed,
                      fmt(s.get("gflops"), ".2f"), fmt(s.get("pct_peak"), ".1f"),
                      fmt(s.get("peak_rss_mb"), ".1f"), fmt(t.get("peak_rss_mb"), ".1f"),
                      fmt(s.get("load1", t.get("load1")), ".2f")])
@@ -161,9 +160,8 @@ def main():
 
     print()
     print(table(rows))
-    print(f"speed-up = PyTorch time / soma time (median wall-clock step); CPU-time speed-up: the "
-          f"same with process CPU time per step, less sensitive to a busy machine (with several "
-          f"threads it counts spinning too); % peak = soma GFLOP/s over the FMA peak measured "
+    print(f"us/step: median wall-clock time of a step (the mean in parentheses shows rare slow "
+          f"steps); speed-up = PyTorch median / soma median; % peak = soma GFLOP/s over the FMA peak measured "
           f"on as many threads ({', '.join(f'{k}: {v:.1f}' for k, v in sorted(peak.items()))} "
           f"GFLOP/s); GFLOP/s counts matrix products only.")
 

@@ -89,7 +89,8 @@ double load1() {
 struct Timing {
     double median_us;
     int steps;
-    double cpu_us;  // mean process CPU time per timed step
+    double mean_us;  // the mean shows the rare very slow steps that the median hides
+    double cpu_us;   // mean process CPU time per timed step
 };
 
 double cpu_seconds() {
@@ -98,23 +99,40 @@ double cpu_seconds() {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+// Step times are kept at a stride that doubles whenever kMaxSamples are held (every other one
+// is dropped): a uniform sample of the whole run in fixed memory, so that a microsecond step
+// run for 2 s does not grow the very RSS being measured by megabytes.
+constexpr std::size_t kMaxSamples = 8192;
+
 Timing time_steps(const std::function<void()>& step, bool quick) {
     const int warmup = quick ? 3 : 10, min_steps = quick ? 10 : 50;
     const double min_seconds = quick ? 0 : 2;
     for (int i = 0; i < warmup; ++i) step();
     std::vector<double> us;
+    us.reserve(kMaxSamples);
+    long steps = 0, stride = 1;
     const double cpu0 = cpu_seconds();
     const auto start = Clock::now();
-    while (static_cast<int>(us.size()) < min_steps ||
+    while (steps < min_steps ||
            std::chrono::duration<double>(Clock::now() - start).count() < min_seconds) {
         const auto t0 = Clock::now();
         step();
-        us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        const double t = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        if (steps++ % stride) continue;
+        us.push_back(t);
+        if (us.size() == kMaxSamples) {
+            for (std::size_t i = 0; i < kMaxSamples / 2; ++i) us[i] = us[2 * i];
+            us.resize(kMaxSamples / 2);
+            stride *= 2;
+        }
     }
-    const double cpu_us = (cpu_seconds() - cpu0) * 1e6 / us.size();
+    const double cpu_us = (cpu_seconds() - cpu0) * 1e6 / steps;
+    const double mean_us =
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count() / steps;
     std::sort(us.begin(), us.end());
     const std::size_t n = us.size();
-    return {n % 2 ? us[n / 2] : (us[n / 2 - 1] + us[n / 2]) / 2, static_cast<int>(n), cpu_us};
+    return {n % 2 ? us[n / 2] : (us[n / 2 - 1] + us[n / 2]) / 2, static_cast<int>(steps), mean_us,
+            cpu_us};
 }
 
 int run_one(const Entry& e, int threads, bool quick, double peak) {
@@ -133,10 +151,11 @@ int run_one(const Entry& e, int threads, bool quick, double peak) {
     const double gflops = s.flops_per_step / t.median_us / 1e3;
     std::printf(
         "{\"workload\":\"%s\",\"framework\":\"soma\",\"threads\":%d,\"median_us\":%.2f,"
-        "\"steps\":%d,\"cpu_us\":%.2f,\"peak_rss_mb\":%.1f,\"flops_per_step\":%.0f,\"gflops\":%.3f,"
+        "\"steps\":%d,\"mean_us\":%.2f,\"cpu_us\":%.2f,\"peak_rss_mb\":%.1f,\"flops_per_step\":%."
+        "0f,\"gflops\":%.3f,"
         "\"pct_peak\":%.2f,\"peak_gflops\":%.1f,\"load1\":%.2f}\n",
-        e.name, threads, t.median_us, t.steps, t.cpu_us, peak_rss_mb(), s.flops_per_step, gflops,
-        100 * gflops / peak, peak, load1());
+        e.name, threads, t.median_us, t.steps, t.mean_us, t.cpu_us, peak_rss_mb(), s.flops_per_step,
+        gflops, 100 * gflops / peak, peak, load1());
     return 0;
 }
 

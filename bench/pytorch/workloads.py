@@ -6,8 +6,10 @@
 
 Prints one JSON line in the same format as bench_workloads (framework "pytorch"). Run one
 workload per process, so that the peak RSS is that workload's. OPENBLAS_NUM_THREADS=1 is set
-before torch is imported: otherwise OpenBLAS's threads and torch's OpenMP threads fight over the
-cores. FLOPs are counted exactly as in bench/workloads_models.h (matrix products only).
+before torch is imported (except for gemm, a lone BLAS call): otherwise OpenBLAS's threads and
+torch's OpenMP threads fight over the cores. torch.set_num_threads does not reach Debian's
+OpenBLAS, so PyTorch's matrix products run on one thread in every other workload. FLOPs are
+counted exactly as in bench/workloads_models.h and workloads_seq.h (matrix products only).
 """
 import argparse
 import json
@@ -17,8 +19,6 @@ import resource
 import statistics
 import sys
 import time
-
-os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 NAMES = ["xor-mlp", "xor-infer", "cos2sin-rnn", "cos2sin-gru", "fmnist-mlp", "fmnist-cnn",
          "fmnist-lstm", "attention", "vae", "gan", "seq2seq", "gemm"]
@@ -215,17 +215,29 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+MAX_SAMPLES = 8192
+
+
 def time_steps(step, quick):
+    """Median step time; samples kept as in bench/workloads.cpp (a stride that doubles)."""
     warmup, min_steps, min_seconds = (3, 10, 0.0) if quick else (10, 50, 2.0)
     for _ in range(warmup):
         step()
-    times, cpu0, start = [], time.process_time(), time.perf_counter()
-    while len(times) < min_steps or time.perf_counter() - start < min_seconds:
+    times, steps, stride = [], 0, 1
+    cpu0, start = time.process_time(), time.perf_counter()
+    while steps < min_steps or time.perf_counter() - start < min_seconds:
         t0 = time.perf_counter()
         step()
-        times.append((time.perf_counter() - t0) * 1e6)
-    cpu_us = (time.process_time() - cpu0) * 1e6 / len(times)
-    return statistics.median(times), len(times), cpu_us
+        t = (time.perf_counter() - t0) * 1e6
+        steps += 1
+        if (steps - 1) % stride:
+            continue
+        times.append(t)
+        if len(times) == MAX_SAMPLES:
+            times, stride = times[::2], stride * 2
+    cpu_us = (time.process_time() - cpu0) * 1e6 / steps
+    mean_us = (time.perf_counter() - start) * 1e6 / steps
+    return statistics.median(times), steps, mean_us, cpu_us
 
 
 def main():
@@ -239,14 +251,17 @@ def main():
     if args.list or not args.workload:
         print("\n".join(NAMES))
         return 0
+    # gemm is one BLAS call with no OpenMP work beside it, so there OpenBLAS gets the threads.
+    os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads if args.workload == "gemm" else 1)
     import torch
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     step, flops = build(args.workload, torch)
     rec = {"workload": args.workload, "framework": "pytorch", "threads": args.threads}
-    median_us, steps, cpu_us = time_steps(step, args.quick)
+    median_us, steps, mean_us, cpu_us = time_steps(step, args.quick)
     gflops = flops / median_us / 1e3
-    rec.update(median_us=round(median_us, 2), steps=steps, cpu_us=round(cpu_us, 2),
+    rec.update(median_us=round(median_us, 2), steps=steps, mean_us=round(mean_us, 2),
+               cpu_us=round(cpu_us, 2),
                peak_rss_mb=round(peak_rss_mb(), 1),
                flops_per_step=flops, gflops=round(gflops, 3))
     if args.peak_gflops > 0:
