@@ -9,7 +9,8 @@ PyTorch 1 thread, soma all cores, ...), so that a change in the machine's load h
 Every run is its own process, so its peak RSS is its own. Prints one table and appends every JSON
 line, after a line describing the run, to bench/results/<date>.jsonl (<date>-quick.jsonl for
 --quick). Needs only the standard library; PyTorch runs under /usr/bin/python3 (Debian's
-python3-torch), installed here with apt-get when missing and running as root.
+python3-torch, installed here with apt-get when missing and running as root) or under the
+interpreter named by SOMA_BENCH_PYTHON.
 """
 import argparse
 import datetime
@@ -21,7 +22,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH_PY = "/usr/bin/python3"
+# The Python that runs PyTorch: Debian's by default (python3-torch), or SOMA_BENCH_PYTHON.
+TORCH_PY = os.environ.get("SOMA_BENCH_PYTHON", "/usr/bin/python3")
 TORCH_SCRIPT = os.path.join(ROOT, "bench", "pytorch", "workloads.py")
 TIMEOUT_S = 900
 
@@ -48,7 +50,7 @@ def ensure_torch():
     """True when PyTorch can run; installs Debian's python3-torch if it can (root + apt-get)."""
     if os.path.exists(TORCH_PY) and have_torch():
         return True
-    if os.geteuid() == 0 and shutil.which("apt-get"):
+    if TORCH_PY == "/usr/bin/python3" and os.geteuid() == 0 and shutil.which("apt-get"):
         print("bench: installing python3-torch (the PyTorch reference) with apt-get ...", flush=True)
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
