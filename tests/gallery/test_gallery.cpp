@@ -8,28 +8,12 @@
 #include <string>
 
 #include "gallery/entries.h"
+#include "gallery/gallery_test_util.h"
 #include "io/io_test_util.h"
 #include "soma/gallery/gallery.h"
 
 namespace soma::gallery {
 namespace {
-
-struct EntryRun {
-    Result result;
-    std::string log;
-};
-
-EntryRun run_quick(const std::string& name, const std::string& out_dir) {
-    const Entry* e = find(name);
-    EXPECT_NE(e, nullptr) << name;
-    if (!e) return {};
-    std::ostringstream log;
-    Context ctx{.out_dir = out_dir, .seed = 0, .quick = true, .log = &log};
-    Result r = run(*e, ctx);
-    for (const std::string& f : r.figures)
-        EXPECT_TRUE(std::filesystem::exists(f)) << name << ": figure " << f << " missing";
-    return {r, log.str()};
-}
 
 class Gallery : public ::testing::Test {
 protected:

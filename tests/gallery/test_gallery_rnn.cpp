@@ -8,23 +8,12 @@
 #include <string>
 
 #include "gallery/entries.h"
+#include "gallery/gallery_test_util.h"
 #include "io/io_test_util.h"
 #include "soma/gallery/gallery.h"
 
 namespace soma::gallery {
 namespace {
-
-Result run_quick(const std::string& name, const std::string& out_dir) {
-    const Entry* e = find(name);
-    EXPECT_NE(e, nullptr) << name;
-    if (!e) return {};
-    std::ostringstream log;
-    Context ctx{.out_dir = out_dir, .seed = 0, .quick = true, .log = &log};
-    Result r = run(*e, ctx);
-    for (const std::string& f : r.figures)
-        EXPECT_TRUE(std::filesystem::exists(f)) << name << ": figure " << f << " missing";
-    return r;
-}
 
 class GalleryRnn : public ::testing::Test {
 protected:
@@ -32,7 +21,7 @@ protected:
 };
 
 TEST_F(GalleryRnn, Cos2SinRecurrentNetsBeatThePerceptron) {
-    Result r = run_quick("07_cos2sin", dir.path.string());
+    Result r = run_quick("07_cos2sin", dir.path.string()).result;
     ASSERT_TRUE(r.ok) << r.summary;
     // Measured with seed 0 in quick mode: perceptron 0.500 (= E[sin²]), Elman RNN 0.072,
     // GRU 0.061, LSTM 0.062.
@@ -44,7 +33,7 @@ TEST_F(GalleryRnn, Cos2SinRecurrentNetsBeatThePerceptron) {
 }
 
 TEST_F(GalleryRnn, BpttGradientsVanishInTheElmanNetOnly) {
-    Result r = run_quick("08_bptt_gradients", dir.path.string());
+    Result r = run_quick("08_bptt_gradients", dir.path.string()).result;
     ASSERT_TRUE(r.ok) << r.summary;
     // Measured with seed 0 in quick mode (lag 40): at initialisation the gradient at lag 40
     // relative to lag 0 is ~1e-12 for the Elman net and ~4e-2 for the LSTM; accuracies
@@ -59,7 +48,7 @@ TEST_F(GalleryRnn, BpttGradientsVanishInTheElmanNetOnly) {
 TEST_F(GalleryRnn, CharRnnBeatsLetterFrequencies) {
     if (!char_rnn_data_available())
         GTEST_SKIP() << "no /usr/share/dict/american-english (wamerican)";
-    Result r = run_quick("09_char_rnn", dir.path.string());
+    Result r = run_quick("09_char_rnn", dir.path.string()).result;
     ASSERT_TRUE(r.ok) << r.summary;
     // Measured with seed 0 in quick mode: 3.32 bits/char held out; letter frequencies 4.24.
     EXPECT_LT(r.metrics.at("bits_per_char"), 3.7);
