@@ -1,5 +1,7 @@
 // soma train: train a model from a recipe and log metrics.
 //   soma train fmnist --model cnn --epochs 5 --out out/fmnist
+//   soma train fmnist --model cnn --epochs 15 --optimizer adamw --weight-decay 0.05
+//       --schedule cosine --augment          (a best recipe; the README lists them)
 // Ctrl-C stops after the current batch and saves a checkpoint to resume from (--resume).
 
 #include <soma/error.h>
@@ -61,7 +63,7 @@ Command add_train(CLI::App& root, const Globals& /*globals*/) {
     app->add_option("recipe", a->recipe, "What to train: fmnist (Fashion-MNIST classifier)")
         ->required()
         ->check(CLI::IsMember({"fmnist"}));
-    app->add_option("--model", a->o.model, "Model: mlp, cnn or resnet")
+    app->add_option("--model", a->o.model, "Model: mlp, mlp-wide, cnn or resnet")
         ->check(CLI::IsMember(models::fmnist_model_names()))
         ->capture_default_str();
     app->add_option("--epochs", a->o.epochs, "Epochs in total (also when resuming)")
@@ -69,7 +71,7 @@ Command add_train(CLI::App& root, const Globals& /*globals*/) {
         ->capture_default_str();
     app->add_option("--batch-size", a->o.batch_size, "Batch size (default: the model's, 64 or 128)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
-    app->add_option("--lr", a->o.lr, "Adam's learning rate")
+    app->add_option("--lr", a->o.lr, "Learning rate (the peak, with a schedule)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app->add_option("--threads", a->threads, "Threads (0: the default)")
@@ -90,6 +92,22 @@ Command add_train(CLI::App& root, const Globals& /*globals*/) {
     app->add_option("--patience", a->o.patience,
                     "Early stopping: epochs without a better validation loss (0: off)")
         ->check(CLI::NonNegativeNumber);
+    app->add_option("--optimizer", a->o.optimizer, "adam, adamw or sgd (momentum 0.9, Nesterov)")
+        ->check(CLI::IsMember({"adam", "adamw", "sgd"}))
+        ->capture_default_str();
+    app->add_option("--weight-decay", a->o.weight_decay,
+                    "Weight decay (L2 for adam and sgd, decoupled for adamw)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app->add_option("--schedule", a->o.schedule, "Learning-rate schedule: none or cosine")
+        ->check(CLI::IsMember({"none", "cosine"}))
+        ->capture_default_str();
+    app->add_option("--warmup", a->o.warmup, "Epochs of linear lr warm-up from lr/10")
+        ->check(CLI::NonNegativeNumber);
+    app->add_flag("--augment", a->o.augment,
+                  "Augment: random shifts by up to 2 pixels and horizontal flips");
+    app->add_option("--label-smoothing", a->o.label_smoothing, "Label smoothing in [0, 1]")
+        ->check(CLI::Range(0.0, 1.0));
     app->add_option("--data", a->o.root, "Fashion-MNIST directory")->capture_default_str();
     return {app, [a] { return run_train(*a); }};
 }

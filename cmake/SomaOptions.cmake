@@ -18,6 +18,9 @@ if(NOT _multi_config AND NOT CMAKE_BUILD_TYPE)
     set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)  # -O3 -DNDEBUG
 endif()
 
+# errno is never read, so libm calls (sqrt, exp) may inline and vectorise.
+add_compile_options(-fno-math-errno)
+
 if(SOMA_NATIVE)
     add_compile_options(-march=native)
     # GCC 12 miscompiles constant vectors with AVX-512 (on this project's AMD EPYC machines,

@@ -35,7 +35,7 @@ Tensor normalize(const Tensor& images, const std::vector<double>& mean,
 }
 
 Tensor random_crop(const Tensor& images, std::int64_t height, std::int64_t width,
-                   std::int64_t padding, Generator& gen) {
+                   std::int64_t padding, Generator& gen, double fill) {
     check_images(images, "random_crop");
     const std::int64_t n = images.shape()[0], c = images.shape()[1];
     const std::int64_t h = images.shape()[2], w = images.shape()[3];
@@ -44,7 +44,7 @@ Tensor random_crop(const Tensor& images, std::int64_t height, std::int64_t width
           "random_crop: a ", height, "x", width, " window does not fit images of ", images.shape(),
           " padded by ", padding);
     Tensor x = images.detach().contiguous();
-    Tensor out = zeros({n, c, height, width}, images.dtype());
+    Tensor out = full({n, c, height, width}, fill, images.dtype());
     dispatch(images.dtype(), "random_crop", [&](auto tag) {
         using T = decltype(tag);
         const T* src = x.data<T>();

@@ -29,6 +29,21 @@ std::shared_ptr<nn::Sequential> mlp() {
                          linear(256, 256), relu(), linear(256, 10)});
 }
 
+std::shared_ptr<nn::Sequential> mlp_wide() {
+    std::vector<Ptr> layers{std::make_shared<nn::Flatten>()};
+    std::int64_t in = 784;
+    for (int i = 0; i < 2; ++i) {
+        layers.push_back(linear(in, 1024));
+        layers.push_back(
+            std::make_shared<nn::BatchNorm1d>(nn::BatchNormOptions{.num_features = 1024}));
+        layers.push_back(relu());
+        layers.push_back(std::make_shared<nn::Dropout>(0.3));
+        in = 1024;
+    }
+    layers.push_back(linear(in, 10));
+    return std::make_shared<nn::Sequential>(std::move(layers));
+}
+
 std::shared_ptr<nn::Sequential> cnn() {
     auto conv = [](std::int64_t in, std::int64_t out) -> Ptr {
         return std::make_shared<nn::Conv2d>(nn::ConvOptions{
@@ -60,15 +75,16 @@ std::shared_ptr<nn::Sequential> resnet() {
 }  // namespace
 
 const std::vector<std::string>& fmnist_model_names() {
-    static const std::vector<std::string> names = {"mlp", "cnn", "resnet"};
+    static const std::vector<std::string> names = {"mlp", "mlp-wide", "cnn", "resnet"};
     return names;
 }
 
 std::shared_ptr<nn::Sequential> fmnist_model(const std::string& name) {
     if (name == "mlp") return mlp();
+    if (name == "mlp-wide") return mlp_wide();
     if (name == "cnn") return cnn();
     if (name == "resnet") return resnet();
-    fail("fmnist_model: unknown model '", name, "' (known: mlp, cnn, resnet)");
+    fail("fmnist_model: unknown model '", name, "' (known: mlp, mlp-wide, cnn, resnet)");
 }
 
 std::int64_t fmnist_default_batch_size(const std::string& name) { return name == "cnn" ? 64 : 128; }

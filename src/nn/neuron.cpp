@@ -13,8 +13,8 @@ void check_binary(const Tensor& x, const std::string& who, std::int64_t n) {
     check(x.defined(), who, ": undefined input");
     check(is_floating(x.dtype()), who, ": needs a floating input of 0s and 1s, got ",
           dtype_name(x.dtype()));
-    check((x.dim() == 1 || x.dim() == 2) && x.size(-1) == n, who, ": input of shape ",
-          x.shape().str(), " is not (N, ", n, ") or (", n, ",)");
+    check((x.dim() == 1 || x.dim() == 2) && x.size(-1) == n, who, ": input of shape ", x.shape(),
+          " is not (N, ", n, ") or (", n, ",)");
     for (double v : x.to_vector<double>())
         check(v == 0.0 || v == 1.0, who, ": inputs must be 0 or 1, got ", v);
 }

@@ -18,7 +18,7 @@ Perceptron::Perceptron(std::int64_t n_inputs, bool with_bias, Generator* gen) : 
 Tensor Perceptron::score(const Tensor& x) {
     check(x.defined(), "Perceptron: undefined input");
     check((x.dim() == 1 || x.dim() == 2) && x.size(-1) == n_, "Perceptron: input of shape ",
-          x.shape().str(), " is not (N, ", n_, ") or (", n_, ",)");
+          x.shape(), " is not (N, ", n_, ") or (", n_, ",)");
     // x: (N, n) -> (N,)
     Tensor s = matmul(x, weight);
     return bias.defined() ? s + bias : s;

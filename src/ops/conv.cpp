@@ -104,8 +104,8 @@ Tensor convolution(const char* op, int nd, const Tensor& input, const Tensor& w,
     std::vector<std::int64_t> pad_lo(nd), pad_total(nd), out(nd);
     if (padding.same()) {
         for (int d = 0; d < nd; ++d)
-            check(stride[d] == 1, op, ": padding='same' needs stride 1, got stride ",
-                  stride_arg.str());
+            if (stride[d] != 1)
+                fail(op, ": padding='same' needs stride 1, got stride ", stride_arg.str());
         for (int d = 0; d < nd; ++d) {
             pad_total[d] = dilation[d] * (kernel[d] - 1);
             pad_lo[d] = pad_total[d] / 2;  // an odd total puts the extra zero at the end
@@ -122,10 +122,12 @@ Tensor convolution(const char* op, int nd, const Tensor& input, const Tensor& w,
         fits = fits && padded[d] >= reach[d];
         out[d] = fits ? (padded[d] - reach[d]) / stride[d] + 1 : 0;
     }
-    check(fits, op, ": input of shape ", input.shape(), " with padding ", padding.str(),
-          " has spatial size ", dims_str(padded), ", smaller than the kernel ", dims_str(kernel),
-          " (", dims_str(reach), " with dilation ", dims_str(dilation), ") of weight of shape ",
-          w.shape());
+    // The message is formatted only on failure: this runs on every forward.
+    if (!fits)
+        fail(op, ": input of shape ", input.shape(), " with padding ", padding.str(),
+             " has spatial size ", dims_str(padded), ", smaller than the kernel ", dims_str(kernel),
+             " (", dims_str(reach), " with dilation ", dims_str(dilation), ") of weight of shape ",
+             w.shape());
 
     ConvSpec s;
     s.geo = {x.size(0), C, OC, groups,

@@ -38,16 +38,19 @@ PoolSpec pool_spec(const char* op, int nd, const Tensor& input, const Tensor& x,
     std::vector<std::int64_t> in = ops_detail::spatial_sizes(x), out(nd);
     bool fits = true;
     for (int d = 0; d < nd; ++d) {
-        check(2 * pad[d] <= kernel[d], op, ": padding ", padding_arg.str(),
-              " must be at most half the kernel size ", kernel_arg.str());
+        if (2 * pad[d] > kernel[d])
+            fail(op, ": padding ", padding_arg.str(), " must be at most half the kernel size ",
+                 kernel_arg.str());
         std::int64_t room = in[d] + 2 * pad[d] - dil[d] * (kernel[d] - 1) - 1;
         fits = fits && room >= 0;
         out[d] = fits ? room / stride[d] + 1 : 0;
     }
     const bool dilated = std::any_of(dil.begin(), dil.end(), [](std::int64_t d) { return d != 1; });
-    check(fits, op, ": input of shape ", input.shape(), " with padding ", padding_arg.str(),
-          " is smaller than the kernel ", dims_str(kernel),
-          dilated ? " with dilation " + dims_str(dil) : std::string());
+    // The message is formatted only on failure: this runs on every forward.
+    if (!fits)
+        fail(op, ": input of shape ", input.shape(), " with padding ", padding_arg.str(),
+             " is smaller than the kernel ", dims_str(kernel),
+             dilated ? " with dilation " + dims_str(dil) : std::string());
     return {ops_detail::make_window(in, out, kernel, stride, pad, dil), x.shape(),
             ops_detail::with_spatial(x.shape(), out)};
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "optim/update.h"
 
@@ -55,15 +56,31 @@ void Adam::update(std::size_t i, const Tensor& param, const Tensor& grad) {
         const T shrink = T(1 - lr_ * (decoupled_ ? options_.weight_decay : 0));
         const T c2 = T(correction2_sqrt), size = T(step_size);
         const T one_b1 = T(1 - beta1), one_b2 = T(1 - beta2);
-        detail::for_each_element(param.numel(), [&](std::int64_t k) {
-            const T gk = g[k] + wd * p[k];
-            const T pk = p[k] * shrink;
-            m[k] = m[k] * b1 + one_b1 * gk;
-            v[k] = v[k] * b2 + one_b2 * gk * gk;
-            T second = v[k];
-            if (vmax) second = vmax[k] = std::max(vmax[k], v[k]);
-            p[k] = pk - size * (m[k] / (std::sqrt(second) / c2 + eps));
-        });
+        // By-value captures and restrict pointers let the compiler vectorise the loop; the
+        // AMSGrad branch is a template argument so the common path carries no test per element.
+        auto update = [=](auto amsgrad) {
+            return [=](std::int64_t begin, std::int64_t end) {
+                T* __restrict pp = p;
+                const T* __restrict gg = g;
+                T* __restrict mm = m;
+                T* __restrict vv = v;
+                T* __restrict vm = vmax;
+                for (std::int64_t k = begin; k < end; ++k) {
+                    const T gk = gg[k] + wd * pp[k];
+                    const T pk = pp[k] * shrink;
+                    const T mk = mm[k] * b1 + one_b1 * gk;
+                    T vk = vv[k] * b2 + one_b2 * gk * gk;
+                    vv[k] = vk;
+                    if constexpr (decltype(amsgrad)::value) vk = vm[k] = std::max(vm[k], vk);
+                    mm[k] = mk;
+                    pp[k] = pk - size * (mk / (std::sqrt(vk) / c2 + eps));
+                }
+            };
+        };
+        if (vmax)
+            backend::cpu::parallel_for(param.numel(), 1, update(std::true_type{}));
+        else
+            backend::cpu::parallel_for(param.numel(), 1, update(std::false_type{}));
     });
 }
 

@@ -17,6 +17,8 @@
 #include "soma/io/checkpoint.h"
 #include "soma/models/classifier.h"
 #include "soma/optim/adam.h"
+#include "soma/optim/scheduler.h"
+#include "soma/optim/sgd.h"
 #include "soma/random.h"
 #include "soma/train/progress.h"
 
@@ -63,6 +65,46 @@ DataLoader eval_loader(std::shared_ptr<const Dataset> d) {
     return DataLoader(std::move(d), {.batch_size = kEvalBatch});
 }
 
+// The optimizer the options name, with their lr and weight decay.
+std::unique_ptr<optim::Optimizer> make_optimizer(const FmnistOptions& o,
+                                                 std::vector<Tensor> params) {
+    if (o.optimizer == "adam")
+        return std::make_unique<optim::Adam>(
+            std::move(params), optim::AdamOptions{.lr = o.lr, .weight_decay = o.weight_decay});
+    if (o.optimizer == "adamw")
+        return std::make_unique<optim::AdamW>(
+            std::move(params), optim::AdamWOptions{.lr = o.lr, .weight_decay = o.weight_decay});
+    if (o.optimizer == "sgd")
+        return std::make_unique<optim::SGD>(
+            std::move(params),
+            optim::SGDOptions{
+                .lr = o.lr, .momentum = 0.9, .weight_decay = o.weight_decay, .nesterov = true});
+    fail("train_fmnist: unknown optimizer '", o.optimizer, "' (known: adam, adamw, sgd)");
+}
+
+// The schedule the options name, stepped once per epoch; null for a constant lr.
+std::unique_ptr<optim::LRScheduler> make_schedule(const FmnistOptions& o, optim::Optimizer& opt) {
+    std::unique_ptr<optim::LRScheduler> main;
+    if (o.schedule == "cosine")
+        main = std::make_unique<optim::CosineAnnealingLR>(
+            opt, optim::CosineAnnealingLROptions{
+                     .t_max = std::max<std::int64_t>(1, o.epochs - o.warmup)});
+    else
+        check(o.schedule == "none", "train_fmnist: unknown schedule '", o.schedule,
+              "' (known: none, cosine)");
+    if (o.warmup == 0) return main;
+    return std::make_unique<optim::LinearWarmup>(
+        opt, optim::LinearWarmupOptions{.steps = o.warmup, .start_factor = 0.1}, std::move(main));
+}
+
+// Random shifts by up to 2 pixels (the border filled with the normalised black) and mirror
+// images: garments stay garments under both.
+data::Example augment(data::Example b, Generator& gen) {
+    b.input = data::random_crop(b.input, 28, 28, 2, gen, -kFmnistMean / kFmnistStd);
+    b.input = data::random_horizontal_flip(b.input, 0.5, gen);
+    return b;
+}
+
 std::string num(double v) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -98,10 +140,22 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
         o.subset = get_int(saved, "subset");
         o.val_size = get_int(saved, "val_size");
         o.test_size = get_int(saved, "test_size");
+        o.lr = get_double(saved, "lr");
+        o.optimizer = saved.at("optimizer");
+        o.weight_decay = get_double(saved, "weight_decay");
+        o.schedule = saved.at("schedule");
+        o.warmup = get_int(saved, "warmup");
+        o.augment = get_int(saved, "augment") != 0;
+        o.label_smoothing = get_double(saved, "label_smoothing");
     }
     if (o.batch_size <= 0) o.batch_size = models::fmnist_default_batch_size(o.model);
     check(o.epochs >= 1, "train_fmnist: epochs must be >= 1, got ", o.epochs);
     check(o.lr > 0, "train_fmnist: lr must be > 0, got ", o.lr);
+    check(o.weight_decay >= 0, "train_fmnist: weight_decay must be >= 0, got ", o.weight_decay);
+    check(o.warmup >= 0 && o.warmup < o.epochs, "train_fmnist: warmup must be in [0, epochs), got ",
+          o.warmup);
+    check(o.label_smoothing >= 0 && o.label_smoothing <= 1,
+          "train_fmnist: label_smoothing must be in [0, 1], got ", o.label_smoothing);
 
     auto full = fmnist_normalized(Split::Train, o.root);
     check(o.val_size > 0 && o.val_size < full->size(), "train_fmnist: val_size ", o.val_size,
@@ -109,8 +163,10 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
     auto split = data::train_validation_split(full, o.val_size, o.seed);
     auto train_set = first(split.train, o.subset);
     auto test_set = first(fmnist_normalized(Split::Test, o.root), o.test_size);
-    const DataLoader train_loader(train_set,
-                                  {.batch_size = o.batch_size, .shuffle = true, .seed = o.seed});
+    const DataLoader train_loader(train_set, {.batch_size = o.batch_size,
+                                              .shuffle = true,
+                                              .seed = o.seed,
+                                              .transform = o.augment ? augment : nullptr});
     const DataLoader val_loader = eval_loader(split.validation);
     const DataLoader test_loader = eval_loader(test_set);
 
@@ -118,7 +174,9 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
     FmnistRun run;
     run.model_name = o.model;
     run.model = models::fmnist_model(o.model);
-    optim::Adam opt(run.model->parameters(), {.lr = o.lr});
+    const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(o, run.model->parameters());
+    optim::Optimizer& opt = *optimizer;
+    const std::unique_ptr<optim::LRScheduler> schedule = make_schedule(o, opt);
     EarlyStopping early(o.patience);
 
     std::int64_t start_epoch = 0;
@@ -128,6 +186,10 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
         const io::CheckpointInfo info =
             io::load_checkpoint(o.resume, *run.model, &opt, &default_generator());
         start_epoch = info.epoch;
+        // Schedules are functions of the epoch: replaying the steps puts this one where the
+        // interrupted run's was (the checkpoint's lr, just loaded, is the same value).
+        if (schedule)
+            for (std::int64_t e = 0; e < start_epoch; ++e) schedule->step();
         run.history = history_from_json(saved.at("history"));
         early.restore(get_double(saved, "best_val_loss"), get_int(saved, "bad_epochs"));
         resumed = {.batch = get_int(saved, "batch"),
@@ -150,6 +212,13 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
                           {"subset", std::to_string(o.subset)},
                           {"val_size", std::to_string(o.val_size)},
                           {"test_size", std::to_string(o.test_size)},
+                          {"lr", num(o.lr)},
+                          {"optimizer", o.optimizer},
+                          {"weight_decay", num(o.weight_decay)},
+                          {"schedule", o.schedule},
+                          {"warmup", std::to_string(o.warmup)},
+                          {"augment", o.augment ? "1" : "0"},
+                          {"label_smoothing", num(o.label_smoothing)},
                           {"history", history_to_json(run.history)},
                           {"best_val_loss", num(early.best())},
                           {"bad_epochs", std::to_string(early.bad_epochs())},
@@ -164,11 +233,18 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
                             &default_generator());
     };
 
-    if (log)
+    if (log) {
         *log << "fmnist " << o.model << ": " << run.model->num_parameters() << " parameters, "
              << train_set->size() << " training / " << split.validation->size() << " validation / "
-             << test_set->size() << " test images, batch " << o.batch_size << ", Adam lr " << o.lr
-             << ", seed " << o.seed << "\n";
+             << test_set->size() << " test images, batch " << o.batch_size << ", " << o.optimizer
+             << " lr " << o.lr;
+        if (o.weight_decay > 0) *log << ", weight decay " << o.weight_decay;
+        if (o.schedule != "none") *log << ", " << o.schedule << " schedule";
+        if (o.warmup > 0) *log << ", " << o.warmup << " warm-up epochs";
+        if (o.augment) *log << ", augmented";
+        if (o.label_smoothing > 0) *log << ", label smoothing " << o.label_smoothing;
+        *log << ", seed " << o.seed << "\n";
+    }
 
     bool have_test = false;
     for (std::int64_t epoch = start_epoch; epoch < o.epochs; ++epoch) {
@@ -180,11 +256,13 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
         ProgressBar bar(log ? *log : null_os, o.terminal, label, train_set->size(), st.samples);
         const std::int64_t samples_before = st.samples;
         const auto t0 = std::chrono::steady_clock::now();
-        const bool complete =
-            train_epoch(*run.model, opt, train_loader, epoch, st, [&](const EpochState& s) {
+        const bool complete = train_epoch(
+            *run.model, opt, train_loader, epoch, st,
+            [&](const EpochState& s) {
                 bar.update(s.samples, s.loss());
                 if (o.on_batch) o.on_batch(s);
-            });
+            },
+            o.label_smoothing);
         bar.finish();
         const double session =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -211,6 +289,7 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
                       .samples_per_s = session > 0 ? (st.samples - samples_before) / session : 0};
         run.history.push_back(r);
         const bool stop = early.update(val.loss);
+        if (schedule) schedule->step();  // before the checkpoint, which records the next lr
         if (log) {
             char buf[256];
             std::snprintf(buf, sizeof buf,

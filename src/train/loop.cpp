@@ -55,14 +55,16 @@ void install_sigint_handler() {
 void restore_sigint_handler() { std::signal(SIGINT, g_previous); }
 
 bool train_epoch(nn::Module& model, optim::Optimizer& opt, const data::DataLoader& loader,
-                 std::int64_t epoch, EpochState& st, const BatchCallback& on_batch) {
+                 std::int64_t epoch, EpochState& st, const BatchCallback& on_batch,
+                 double label_smoothing) {
     model.train();
     if (st.batch >= loader.size()) return true;
     for (const data::Example& b : loader.epoch(epoch, st.batch)) {
         if (stop_requested()) return false;
         opt.zero_grad();
         const Tensor logits = model(b.input);
-        const Tensor loss = nn::cross_entropy(logits, b.target);
+        const Tensor loss =
+            nn::cross_entropy(logits, b.target, nn::Reduction::Mean, label_smoothing);
         loss.backward();
         opt.step();
         const std::int64_t n = b.target.numel();

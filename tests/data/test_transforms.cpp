@@ -59,6 +59,20 @@ TEST(Transforms, RandomCropMatchesPaddedWindow) {
     expect_error([&] { random_crop(x, 11, 7, 2, gen); }, "a 11x7 window does not fit");
 }
 
+TEST(Transforms, RandomCropFillsThePaddingWithTheGivenValue) {
+    // A 1x1 window of a 1x1 image padded by 1: eight in nine positions land on padding.
+    Tensor x = full({64, 1, 1, 1}, 5.0, DType::Float64);
+    Generator gen(3);
+    Tensor y = random_crop(x, 1, 1, 1, gen, -0.5);
+    int fill = 0, image = 0;
+    for (double v : y.to_vector<double>()) {
+        ASSERT_TRUE(v == -0.5 || v == 5.0) << v;
+        (v == -0.5 ? fill : image)++;
+    }
+    EXPECT_GT(fill, 40);
+    EXPECT_GT(image, 0);
+}
+
 TEST(Transforms, HorizontalFlip) {
     Tensor x = counting({6, 2, 3, 4});
     Generator gen(1);

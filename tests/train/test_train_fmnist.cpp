@@ -11,12 +11,14 @@
 #include "soma/error.h"
 #include "soma/io/checkpoint.h"
 #include "soma/train/fmnist.h"
+#include "support/op_harness.h"
 
 namespace soma::train {
 namespace {
 
 using data::datasets::FashionMNIST;
 using data::datasets::Split;
+using test::expect_error;
 
 class FmnistTrain : public ::testing::Test {
 protected:
@@ -82,6 +84,42 @@ TEST_F(FmnistTrain, ResumeAfterAnEpochGivesTheSameCurve) {
     int lines = 0;
     while (std::getline(in, line)) EXPECT_EQ(record_from_json(line).epoch, ++lines);
     EXPECT_EQ(lines, 2);
+}
+
+TEST_F(FmnistTrain, TheBestRecipesKnobsFollowTheirScheduleAndResumeExactly) {
+    FmnistOptions o = small("mlp-wide", 640);
+    o.epochs = 3;
+    o.lr = 2e-3;
+    o.optimizer = "adamw";
+    o.weight_decay = 0.05;
+    o.schedule = "cosine";
+    o.warmup = 1;
+    o.augment = true;
+    o.label_smoothing = 0.1;
+    o.out_dir = dir.file("straight");
+    const FmnistRun straight = train_fmnist(o);
+    ASSERT_EQ(straight.history.size(), 3u);
+    // Warm-up from lr/10, then a half cosine over the remaining 2 epochs: lr, lr/2.
+    EXPECT_DOUBLE_EQ(straight.history[0].lr, 2e-4);
+    EXPECT_DOUBLE_EQ(straight.history[1].lr, 2e-3);
+    EXPECT_DOUBLE_EQ(straight.history[2].lr, 1e-3);
+    EXPECT_GE(straight.history[2].test_accuracy, 0.55);
+
+    o.epochs = 2;
+    o.out_dir = dir.file("first");
+    const FmnistRun first = train_fmnist(o);
+    FmnistOptions r = small("mlp", 10);  // every setting comes from the checkpoint
+    r.epochs = 3;
+    r.resume = first.checkpoint;
+    r.out_dir = dir.file("resumed");
+    const FmnistRun resumed = train_fmnist(r);
+    expect_same_curve(straight.history, resumed.history);
+    EXPECT_EQ(resumed.history[2].lr, straight.history[2].lr);
+
+    // Augmentation changes what the model sees: another curve from the same seed.
+    o.out_dir.clear();
+    o.augment = false;
+    EXPECT_NE(train_fmnist(o).history[0].train_loss, first.history[0].train_loss);
 }
 
 TEST_F(FmnistTrain, StopMidEpochSavesACheckpointThatResumesExactly) {
@@ -158,6 +196,15 @@ TEST_F(FmnistTrain, BadOptionsAreErrors) {
     o = small("mlp", 100);
     o.root = dir.file("nowhere");
     EXPECT_THROW(train_fmnist(o), Error);
+    o = small("mlp", 100);
+    o.optimizer = "lbfgs";
+    expect_error([&] { train_fmnist(o); }, "unknown optimizer 'lbfgs'");
+    o = small("mlp", 100);
+    o.schedule = "linear";
+    expect_error([&] { train_fmnist(o); }, "unknown schedule 'linear'");
+    o = small("mlp", 100);
+    o.warmup = 1;  // of 1 epoch
+    expect_error([&] { train_fmnist(o); }, "warmup must be in [0, epochs)");
     std::ofstream(dir.file("junk.safetensors")) << "not a checkpoint";
     o = small("mlp", 100);
     o.resume = dir.file("junk.safetensors");

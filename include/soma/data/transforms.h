@@ -24,11 +24,12 @@ namespace soma::data {
 Tensor normalize(const Tensor& images, const std::vector<double>& mean,
                  const std::vector<double>& std);
 
-// Pads every image with `padding` zeros on each side, then cuts a (height, width) window at a
-// random position (the same for all channels of an image).
+// Pads every image with `padding` pixels of value `fill` on each side, then cuts a (height,
+// width) window at a random position (the same for all channels of an image). For normalised
+// images, fill with the background's normalised value (-mean/std for black).
 // images: (N, C, H, W) -> (N, C, height, width); needs height <= H + 2 padding (likewise width).
 Tensor random_crop(const Tensor& images, std::int64_t height, std::int64_t width,
-                   std::int64_t padding, Generator& gen);
+                   std::int64_t padding, Generator& gen, double fill = 0);
 
 // Mirrors each image left-right with probability p. images: (N, C, H, W) -> same shape.
 Tensor random_horizontal_flip(const Tensor& images, double p, Generator& gen);

@@ -6,7 +6,8 @@
 //   run.history.back().test_accuracy;
 //
 // Images are normalised with the training set's mean and standard deviation; a seeded split
-// holds out val_size training images for validation. Adam, softmax cross-entropy. Everything
+// holds out val_size training images for validation. Softmax cross-entropy; Adam with a constant
+// lr unless the options ask for another optimizer, a schedule or augmentation. Everything
 // random derives from the seed: the initialisation and dropout masks (the default generator,
 // seeded with it) and the loader's order (a function of (seed, epoch) alone).
 //
@@ -41,6 +42,14 @@ struct FmnistOptions {
     std::int64_t val_size = 5000;  // held out of the 60,000 for validation
     std::int64_t test_size = 0;    // evaluate on the first n test images (0: all 10,000)
     std::int64_t patience = 0;     // early stopping on the validation loss (0: off)
+    // The recipe's knobs; the defaults are the benchmark settings (Adam, constant lr, no
+    // augmentation). A resumed run takes all of them from the checkpoint.
+    std::string optimizer = "adam";  // adam, adamw, sgd (momentum 0.9, Nesterov)
+    double weight_decay = 0;         // L2 in the gradient (adam, sgd); decoupled (adamw)
+    std::string schedule = "none";   // none, cosine (lr to 0 over the epochs after warm-up)
+    std::int64_t warmup = 0;         // epochs of linear warm-up from lr / 10
+    bool augment = false;            // random crop (2 px padding) and horizontal flip
+    double label_smoothing = 0;
     std::string root = data::datasets::kFashionMnistRoot;
     std::ostream* log = nullptr;       // progress and per-epoch lines; null: silent
     bool terminal = false;             // draw a progress bar in place (else plain lines)

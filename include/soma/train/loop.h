@@ -32,10 +32,12 @@ struct EpochState {
 using BatchCallback = std::function<void(const EpochState&)>;
 
 // Trains `model` (put in training mode) on batches st.batch, st.batch + 1, ... of `epoch`
-// with softmax cross-entropy: zero_grad, forward, backward, step. Returns true when the epoch
-// ran to its end, false when a stop was requested (st then says where to resume).
+// with softmax cross-entropy (label_smoothing as in nn::cross_entropy): zero_grad, forward,
+// backward, step. Returns true when the epoch ran to its end, false when a stop was requested
+// (st then says where to resume).
 bool train_epoch(nn::Module& model, optim::Optimizer& opt, const data::DataLoader& loader,
-                 std::int64_t epoch, EpochState& st, const BatchCallback& on_batch = nullptr);
+                 std::int64_t epoch, EpochState& st, const BatchCallback& on_batch = nullptr,
+                 double label_smoothing = 0);
 
 struct EvalResult {
     double loss = 0, accuracy = 0;
