@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backend/cpu/gemm.h"
 #include "backend/cpu/rnn_kernels.h"
 #include "nn/rnn_detail.h"
 #include "soma/ops.h"

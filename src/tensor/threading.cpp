@@ -24,7 +24,9 @@ int& current() {
     static int n = [] {
         int t = initial_threads();
         omp_set_num_threads(t);
-        openblas_set_num_threads(t);
+        // BLAS stays on one thread for good: the GEMM wrapper splits work across OpenMP's
+        // threads itself (backend/cpu/gemm.h), so there is one pool, never two.
+        openblas_set_num_threads(1);
         return t;
     }();
     return n;
@@ -39,7 +41,6 @@ void set_num_threads(int n) {
     check(n >= 1, "set_num_threads: need at least one thread, got ", n);
     current() = n;
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
 }
 
 int get_num_threads() { return current(); }

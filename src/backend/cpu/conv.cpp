@@ -1,13 +1,11 @@
 #include "backend/cpu/conv.h"
 
-#include <cblas.h>
-#include <omp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "backend/cpu/copy.h"
+#include "backend/cpu/gemm.h"
 #include "backend/cpu/loop.h"
 
 namespace soma::backend::cpu {
@@ -15,26 +13,11 @@ namespace {
 
 Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t, t.dtype()); }
 
-// Runs f(begin, end) over the images, split across threads when the work is large enough. The
-// GEMMs inside then run on one thread each: OpenBLAS would otherwise start its own threads
-// from every one of ours and oversubscribe the cores.
+// Runs f(begin, end) over the images, split across threads when the work is large enough;
+// the GEMMs inside then run on their thread alone (gemm.h).
 template <class F>
 void over_images(std::int64_t n, std::int64_t cost_per_image, F&& f) {
-    const int threads = omp_get_max_threads();
-    const bool parallel = threads > 1 && n > 1 && n * cost_per_image >= kParallelGrain;
-    if (parallel) openblas_set_num_threads(1);
     parallel_for(n, cost_per_image, f);
-    if (parallel) openblas_set_num_threads(threads);
-}
-
-template <class T>
-void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a,
-          std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
-    auto t = [](bool on) { return on ? CblasTrans : CblasNoTrans; };
-    if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(CblasRowMajor, t(ta), t(tb), m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
-    else
-        cblas_dgemm(CblasRowMajor, t(ta), t(tb), m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
 
 // Per-thread buffers that grow to the largest size asked for and are reused afterwards, so
@@ -146,7 +129,7 @@ Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_i
                     for (std::int64_t o = 0; o < d.OCg; ++o)
                         std::fill(yg + o * d.L, yg + (o + 1) * d.L, pb ? pb[g * d.OCg + o] : T(0));
                     if (d.K > 0)
-                        gemm<T>(false, false, d.OCg, d.L, d.K, pw + g * d.OCg * d.K, d.K,
+                        gemm<T>(false, false, d.OCg, d.L, d.K, T(1), pw + g * d.OCg * d.K, d.K,
                                 direct ? xg : col, d.L, T(1), yg, d.L);
                 }
         });
@@ -168,7 +151,7 @@ Tensor conv_backward_input(const Tensor& gy_in, const Tensor& w_in, const ConvGe
             T* gcol = scratch<T>(d.K * d.L, 0);
             for (std::int64_t n = b; n < e; ++n)
                 for (std::int64_t g = 0; g < d.G; ++g) {
-                    gemm<T>(true, false, d.K, d.L, d.OCg, pw + g * d.OCg * d.K, d.K,
+                    gemm<T>(true, false, d.K, d.L, d.OCg, T(1), pw + g * d.OCg * d.K, d.K,
                             pgy + (n * d.OC + g * d.OCg) * d.L, d.L, T(0), gcol, d.L);
                     col2im(gcol, d.L, d.Cg, geo.win, pgx + (n * d.C + g * d.Cg) * d.S);
                 }
@@ -198,8 +181,8 @@ Tensor conv_backward_weight(const Tensor& x_in, const Tensor& gy_in, const ConvG
                 for (std::int64_t g = 0; g < d.G; ++g) {
                     const T* xg = px + (n * d.C + g * d.Cg) * d.S;
                     if (!direct) im2col(xg, d.Cg, geo.win, col, d.L);
-                    gemm<T>(false, true, d.OCg, d.K, d.L, pgy + (n * d.OC + g * d.OCg) * d.L, d.L,
-                            direct ? xg : col, d.L, T(1), part + g * d.OCg * d.K, d.K);
+                    gemm<T>(false, true, d.OCg, d.K, d.L, T(1), pgy + (n * d.OC + g * d.OCg) * d.L,
+                            d.L, direct ? xg : col, d.L, T(1), part + g * d.OCg * d.K, d.K);
                 }
 #pragma omp critical(soma_conv_weight)
             for (std::int64_t i = 0; i < WK; ++i) pgw[i] += part[i];

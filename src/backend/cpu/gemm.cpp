@@ -1,7 +1,9 @@
 #include "backend/cpu/gemm.h"
 
 #include <cblas.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "backend/cpu/copy.h"
@@ -13,7 +15,7 @@ namespace {
 // How one matrix (rows x cols with the given strides) is handed to row-major BLAS.
 struct MatrixArg {
     bool usable = false;
-    CBLAS_TRANSPOSE trans = CblasNoTrans;
+    bool trans = false;
     std::int64_t ld = 1;
 };
 
@@ -23,21 +25,30 @@ MatrixArg describe(std::int64_t rows, std::int64_t cols, std::int64_t s0, std::i
     if (rows == 1) s0 = std::max<std::int64_t>(cols, 1) * s1;
     MatrixArg m;
     if (s1 == 1 && s0 >= std::max<std::int64_t>(cols, 1)) {
-        m = {true, CblasNoTrans, s0};
+        m = {true, false, s0};
     } else if (s0 == 1 && s1 >= std::max<std::int64_t>(rows, 1)) {
-        m = {true, CblasTrans, s1};
+        m = {true, true, s1};
     }
     return m;
 }
 
 template <class T>
-void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::int64_t m, std::int64_t n, std::int64_t k,
-          const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T* c, std::int64_t ldc) {
+void blas_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
+               const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
+               std::int64_t ldc) {
+    auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
     if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     else
-        cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+        cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+// Below this many multiply-adds (a few microseconds on one core) a second thread costs more
+// to wake than it saves.
+constexpr double kSplitWork = 1 << 18;
+// Blocks are whole multiples of this many rows or columns, which keeps BLAS's register tiles
+// full at the block edges.
+constexpr std::int64_t kBlockAlign = 16;
 
 // Batch shape of a (..., r, c) operand, and the batch shape both operands broadcast to.
 Shape batch_of(const Tensor& t) {
@@ -70,6 +81,45 @@ void check_operands(const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
+template <class T>
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
+          const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
+          std::int64_t ldc) {
+    if (m == 0 || n == 0) return;
+    const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    // Split the longer side of C: columns take B's columns, rows take A's rows.
+    const bool by_columns = n >= m;
+    const std::int64_t len = by_columns ? n : m;
+    const std::int64_t blocks =
+        std::min<std::int64_t>(threads, (len + kBlockAlign - 1) / kBlockAlign);
+    if (blocks < 2 || double(m) * double(n) * double(k) < kSplitWork) {
+        blas_gemm<T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    const std::int64_t chunk =
+        ((len + blocks - 1) / blocks + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
+#pragma omp parallel num_threads(static_cast <int>(blocks))
+    {
+        const std::int64_t begin = omp_get_thread_num() * chunk;
+        const std::int64_t end = std::min(len, begin + chunk);
+        if (begin < end) {
+            if (by_columns)
+                blas_gemm<T>(trans_a, trans_b, m, end - begin, k, alpha, a, lda,
+                             b + (trans_b ? begin * ldb : begin), ldb, beta, c + begin, ldc);
+            else
+                blas_gemm<T>(trans_a, trans_b, end - begin, n, k, alpha,
+                             a + (trans_a ? begin : begin * lda), lda, b, ldb, beta,
+                             c + begin * ldc, ldc);
+        }
+    }
+}
+
+template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*,
+                          std::int64_t, const float*, std::int64_t, float, float*, std::int64_t);
+template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t, double,
+                           const double*, std::int64_t, const double*, std::int64_t, double,
+                           double*, std::int64_t);
+
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
     check_operands(a_in, b_in);
     Shape batch = broadcast_shapes(batch_of(a_in), batch_of(b_in), "matmul");
@@ -88,7 +138,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
     Tensor a = a_in, b = b_in;
     auto ok = [](const Tensor& t) {
         int d = t.dim();
-        return describe(t.shape()[d - 2], t.shape()[d - 1], t.strides()[d - 2], t.strides()[d - 1]).usable;
+        return describe(t.shape()[d - 2], t.shape()[d - 1], t.strides()[d - 2], t.strides()[d - 1])
+            .usable;
     };
     if (!ok(a)) a = contiguous_copy(a, a.dtype());
     if (!ok(b)) b = contiguous_copy(b, b.dtype());
@@ -106,8 +157,9 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
         // A row-major a whose batch dims fold into its rows, times one shared b: a single GEMM
         // over all batches (e.g. a Linear layer applied to a (T, N, F) sequence).
         bool b_shared = true;
-        for (int d = 0; d < batch.size(); ++d) b_shared = b_shared && (b_bstr[d] == 0 || batch[d] == 1);
-        bool a_folds = ma.trans == CblasNoTrans && ma.ld == k;
+        for (int d = 0; d < batch.size(); ++d)
+            b_shared = b_shared && (b_bstr[d] == 0 || batch[d] == 1);
+        bool a_folds = !ma.trans && ma.ld == k;
         std::int64_t expect = m * k;
         for (int d = batch.size() - 1; d >= 0 && a_folds; --d) {
             if (batch[d] == 1) continue;
@@ -115,7 +167,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
             expect *= batch[d];
         }
         if (batches == 1 || (b_shared && a_folds)) {
-            gemm<T>(ma.trans, mb.trans, m * batches, n, k, pa, ma.ld, pb, mb.ld, pc, n);
+            gemm<T>(ma.trans, mb.trans, m * batches, n, k, T(1), pa, ma.ld, pb, mb.ld, T(0), pc, n);
             return;
         }
         std::array<std::int64_t, Shape::kMaxDims> idx{};
@@ -125,7 +177,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
                 oa += idx[d] * a_bstr[d];
                 ob += idx[d] * b_bstr[d];
             }
-            gemm<T>(ma.trans, mb.trans, m, n, k, pa + oa, ma.ld, pb + ob, mb.ld, pc + bi * m * n, n);
+            gemm<T>(ma.trans, mb.trans, m, n, k, T(1), pa + oa, ma.ld, pb + ob, mb.ld, T(0),
+                    pc + bi * m * n, n);
             for (int d = batch.size() - 1; d >= 0; --d) {
                 if (++idx[d] < batch[d]) break;
                 idx[d] = 0;
@@ -148,7 +201,8 @@ Tensor matmul_naive(const Tensor& a, const Tensor& b) {
     auto expand = [](const Tensor& t, const Shape& s) {
         return Tensor::make_view(t, s, broadcast_strides(t, s), t.offset());
     };
-    Tensor A = contiguous_copy(expand(a, ae), kFloat64), B = contiguous_copy(expand(b, be), kFloat64);
+    Tensor A = contiguous_copy(expand(a, ae), kFloat64),
+           B = contiguous_copy(expand(b, be), kFloat64);
     Tensor out = Tensor::empty(out_shape, a.dtype());
     const double* pa = A.data<double>();
     const double* pb = B.data<double>();

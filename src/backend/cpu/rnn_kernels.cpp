@@ -1,7 +1,5 @@
 #include "backend/cpu/rnn_kernels.h"
 
-#include <cblas.h>
-
 // With -ftrapping-math (the default) GCC keeps the clamps and selects below as branches and
 // vectorises none of these loops; soma never reads floating-point exception flags, so letting
 // it assume no traps changes no result.
@@ -209,18 +207,6 @@ void cell_backward(const CellBackwardArgs<T>& a) {
 }
 
 template <class T>
-void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
-          const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
-          std::int64_t ldc) {
-    if (m == 0 || n == 0) return;
-    auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-    if constexpr (std::is_same_v<T, float>)
-        cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    else
-        cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-template <class T>
 void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t lda, T* out) {
     std::fill(out, out + cols, T(0));
     for (std::int64_t i = 0; i < rows; ++i) {
@@ -231,14 +217,9 @@ void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t 
 
 template void cell_forward<float>(const CellForwardArgs<float>&);
 template void cell_backward<float>(const CellBackwardArgs<float>&);
-template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*,
-                          std::int64_t, const float*, std::int64_t, float, float*, std::int64_t);
 template void column_sums<float>(const float*, std::int64_t, std::int64_t, std::int64_t, float*);
 template void cell_forward<double>(const CellForwardArgs<double>&);
 template void cell_backward<double>(const CellBackwardArgs<double>&);
-template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t, double,
-                           const double*, std::int64_t, const double*, std::int64_t, double,
-                           double*, std::int64_t);
 template void column_sums<double>(const double*, std::int64_t, std::int64_t, std::int64_t, double*);
 
 }  // namespace soma::backend::cpu

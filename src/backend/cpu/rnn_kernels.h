@@ -2,7 +2,7 @@
 // Fused recurrent-cell kernels: the gate nonlinearities and state update of one time step for a
 // batch of rows, forward and backward, on raw row-major data (unit column stride, row strides
 // `ld_*` in elements). The GEMMs around them (input part once per sequence, recurrent part once
-// per step) are the caller's; `gemm` below is a thin BLAS wrapper for that.
+// per step) are the caller's, through gemm.h.
 //
 // Gate layout along a row of G*H pre-activations is PyTorch's: RNN (h), GRU (r, z, n),
 // LSTM (i, f, g, o). The state row is [h] (RNN, GRU) or [h | c] (LSTM).
@@ -63,12 +63,6 @@ template <class T>
 void cell_forward(const CellForwardArgs<T>& a);
 template <class T>
 void cell_backward(const CellBackwardArgs<T>& a);
-
-// C (m, n) = alpha op(A) op(B) + beta C, row-major, op = transpose when the flag is set.
-template <class T>
-void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha,
-          const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
-          std::int64_t ldc);
 
 // out[j] = sum_i a[i * lda + j] over `rows` rows of `cols` columns.
 template <class T>
