@@ -101,6 +101,10 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim);
 // 1-D·1-D dot, 2-D matrix product, 1-D/2-D mixes, and batched products with broadcasting of
 // batch dimensions, like torch.matmul. Transposed operands go to BLAS as flags, never copied.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// x (*, in) W^T + b with W (out, in) and b (out) or undefined: torch.nn.functional.linear.
+// One node and one GEMM (the bias rides in as its accumulator) instead of a product and a
+// broadcast add; the backward gives dW in W's own layout and db as plain column sums.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
 // ---- views (same as the Tensor methods)
 Tensor reshape(const Tensor& x, const Shape& shape);

@@ -29,11 +29,9 @@ void Linear::reset_parameters(Generator* gen) {
 
 Tensor Linear::forward(const Tensor& x) {
     check(x.defined(), "Linear: undefined input");
-    check(x.dim() >= 1 && x.size(-1) == in_, "Linear: input of shape ", x.shape(),
-          " does not end in in_features=", in_);
-    // x: (*, in) -> (*, out); W^T is a transposed view that BLAS reads without a copy.
-    Tensor y = matmul(x, weight.t());
-    return bias.defined() ? y + bias : y;
+    if (x.dim() < 1 || x.size(-1) != in_)
+        fail("Linear: input of shape ", x.shape(), " does not end in in_features=", in_);
+    return linear(x, weight, bias);  // x: (*, in) -> (*, out)
 }
 
 std::string Linear::extra_repr() const {

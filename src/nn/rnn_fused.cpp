@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/reduce.h"
 #include "backend/cpu/rnn_kernels.h"
 #include "nn/rnn_detail.h"
 #include "soma/ops.h"

@@ -1,5 +1,7 @@
 #include "backend/cpu/reduce.h"
 
+#include <algorithm>
+
 #include "backend/cpu/loop.h"
 
 namespace soma::backend::cpu {
@@ -77,7 +79,8 @@ Tensor sum(const Tensor& x, const std::vector<bool>& mask, bool keepdim) {
         bool trailing = true;
         for (int d = 0; d < first_reduced; ++d) trailing = trailing && !mask[d];
         if (x.is_contiguous() && trailing) {
-            std::int64_t outer = out.numel(), inner = outer ? x.numel() / std::max<std::int64_t>(outer, 1) : 0;
+            std::int64_t outer = out.numel(),
+                         inner = outer ? x.numel() / std::max<std::int64_t>(outer, 1) : 0;
             const T* px = x.data<T>();
             parallel_for(outer, inner, [&](std::int64_t b, std::int64_t e) {
                 for (std::int64_t o = b; o < e; ++o) {
@@ -125,5 +128,17 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
     // Drop the leading dims (kept as 1 by keepdim) to arrive at exactly `shape`.
     return Tensor::make_view(s, shape, contiguous_strides(shape), s.offset());
 }
+
+template <class T>
+void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t lda, T* out) {
+    std::fill(out, out + cols, T(0));
+    for (std::int64_t i = 0; i < rows; ++i) {
+        const T* row = a + i * lda;
+        for (std::int64_t j = 0; j < cols; ++j) out[j] += row[j];
+    }
+}
+
+template void column_sums<float>(const float*, std::int64_t, std::int64_t, std::int64_t, float*);
+template void column_sums<double>(const double*, std::int64_t, std::int64_t, std::int64_t, double*);
 
 }  // namespace soma::backend::cpu

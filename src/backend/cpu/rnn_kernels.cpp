@@ -206,20 +206,9 @@ void cell_backward(const CellBackwardArgs<T>& a) {
     });
 }
 
-template <class T>
-void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t lda, T* out) {
-    std::fill(out, out + cols, T(0));
-    for (std::int64_t i = 0; i < rows; ++i) {
-        const T* row = a + i * lda;
-        for (std::int64_t j = 0; j < cols; ++j) out[j] += row[j];
-    }
-}
-
 template void cell_forward<float>(const CellForwardArgs<float>&);
 template void cell_backward<float>(const CellBackwardArgs<float>&);
-template void column_sums<float>(const float*, std::int64_t, std::int64_t, std::int64_t, float*);
 template void cell_forward<double>(const CellForwardArgs<double>&);
 template void cell_backward<double>(const CellBackwardArgs<double>&);
-template void column_sums<double>(const double*, std::int64_t, std::int64_t, std::int64_t, double*);
 
 }  // namespace soma::backend::cpu

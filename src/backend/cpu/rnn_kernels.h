@@ -64,10 +64,6 @@ void cell_forward(const CellForwardArgs<T>& a);
 template <class T>
 void cell_backward(const CellBackwardArgs<T>& a);
 
-// out[j] = sum_i a[i * lda + j] over `rows` rows of `cols` columns.
-template <class T>
-void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t lda, T* out);
-
 // The float sigmoid/tanh the kernels use (branch-free, vectorisable, within a few ulp);
 // exposed for tests.
 float fast_sigmoid(float x);
