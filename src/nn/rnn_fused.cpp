@@ -252,9 +252,23 @@ Tensor gather_outputs(const std::vector<Direction>& dirs, const LayerSpec& sp) {
     return autograd::record("RNNOutputBackward", out, inputs, [=](const Tensor& gy_in) {
         Tensor gy = gy_in.contiguous();
         Grads g(D * T);
+        // A step whose outputs get no gradient (all but the last when only output[T-1] is
+        // used) hands on none: its state's gradient then comes from the next step alone,
+        // without a zero-filled buffer and an add per step.
+        auto all_zero = [&](std::int64_t off) {
+            return dispatch(dt, "RNNOutputBackward", [&](auto tag) {
+                using TT = decltype(tag);
+                const TT* src = gy.data<TT>() - gy.offset() + off;
+                for (std::int64_t n = 0; n < N; ++n)
+                    for (std::int64_t j = 0; j < H; ++j)
+                        if (src[n * ld + j] != TT(0)) return false;
+                return true;
+            });
+        };
         for (std::int64_t d = 0; d < D; ++d)
             for (std::int64_t t = 0; t < T; ++t) {
                 std::int64_t off = gy.offset() + base(t) + d * H;
+                if (all_zero(off)) continue;
                 if (S == 1 && !mask) {  // the state is h itself: a view suffices
                     g[d * T + t] = Tensor::make_view(gy, {N, H}, {ld, 1}, off);
                     continue;

@@ -114,6 +114,34 @@ TEST(RNNFused, AgreesWithComposedValuesAndGradients) {
     }
 }
 
+// Only the last step's output in the loss (a classifier's read-out): the steps before it get
+// no gradient from the output gather, only from the step after them.
+TEST(RNNFused, LastOutputOnlyMatchesComposed) {
+    const std::int64_t T = 6, N = 3;
+    for (std::string k : {"rnn_tanh", "gru", "lstm"})
+        for (bool batch_first : {false, true})
+            for (bool lengths : {false, true}) {
+                SCOPED_TRACE(k + (batch_first ? " batch_first" : "") + (lengths ? " lengths" : ""));
+                Config c{k, 2, false, batch_first, true, false, {}};
+                if (lengths) c.lengths = {6, 2, 4};
+                manual_seed(9);
+                Tensor x0 = randn(batch_first ? Shape{N, T, 3} : Shape{T, N, 3}, nullptr, kFloat64);
+                std::vector<std::vector<Tensor>> grads(2);
+                for (int fused = 0; fused < 2; ++fused) {
+                    auto m = make(c, fused);
+                    to_float64(*m);
+                    Tensor x = x0.clone().detach().requires_grad_();
+                    nn::LSTMResult r = forward(*m, x, Tensor(), Tensor(), c.lengths);
+                    sum(tanh(r.output.select(batch_first ? 1 : 0, T - 1))).backward();
+                    grads[fused].push_back(x.grad());
+                    for (const Tensor& p : m->parameters()) grads[fused].push_back(p.grad());
+                }
+                for (std::size_t i = 0; i < grads[0].size(); ++i)
+                    expect_close(grads[1][i], grads[0][i], 1e-8, 1e-10,
+                                 "gradient " + std::to_string(i));
+            }
+}
+
 // Central differences through 5 unrolled steps of each cell (fused), every input and weight.
 TEST(RNNFused, CellsGradCheckFiveSteps) {
     for (std::string kind : {"rnn_tanh", "rnn_relu", "gru", "lstm"}) {

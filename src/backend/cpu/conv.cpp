@@ -199,13 +199,15 @@ Tensor conv_backward_bias(const Tensor& gy_in, const ConvGeometry& geo) {
         using T = decltype(tag);
         const T* pgy = gy.data<T>();
         T* pgb = gb.data<T>();
-        // Channels are independent; each sums N contiguous rows of L in double.
+        // Channels are independent; each sums N contiguous rows of L in double. The row sums
+        // may reassociate (omp simd): a strict left-to-right sum waits on every add.
         parallel_for(OC, N * L, [&](std::int64_t b, std::int64_t e) {
             for (std::int64_t c = b; c < e; ++c) {
                 double acc = 0;
                 for (std::int64_t n = 0; n < N; ++n) {
                     const T* row = pgy + (n * OC + c) * L;
                     T part = 0;
+#pragma omp simd reduction(+ : part)
                     for (std::int64_t l = 0; l < L; ++l) part += row[l];
                     acc += part;
                 }
