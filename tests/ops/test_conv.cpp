@@ -97,24 +97,33 @@ TEST(Conv, Im2colMatchesNaiveOnRandomShapes) {
 }
 
 TEST(Conv, Im2colMatchesNaiveOnALargeBatch) {
-    // Large enough for the parallel paths (several threads summing weight gradients).
+    // Large enough for the parallel paths (several threads summing weight gradients) and for
+    // blocks of several images per GEMM, the last one partial: 3x3 with padding, 1x1 (where a
+    // lone image needs no im2col) and 1x1 with stride 2.
     Generator gen(32);
-    backend::cpu::ConvGeometry g;
-    g.batch = 16, g.in_channels = 4, g.out_channels = 8, g.groups = 2;
-    g.win.in = {1, 12, 11}, g.win.out = {1, 12, 11}, g.win.kernel = {1, 3, 3},
-    g.win.pad = {0, 1, 1};
-    Shape xs{16, 4, 12, 11}, ws{8, 2, 3, 3}, ys{16, 8, 12, 11};
-    Tensor x = randn(xs, &gen), w = randn(ws, &gen), b = randn({8}, &gen), gy = randn(ys, &gen);
-    test::expect_close(backend::cpu::conv_forward(x, w, b, g, ys),
-                       backend::cpu::conv_forward_naive(x, w, b, g, ys), 1e-4, 1e-4, "forward");
-    test::expect_close(backend::cpu::conv_backward_input(gy, w, g, xs),
-                       backend::cpu::conv_backward_input_naive(gy, w, g, xs), 1e-4, 1e-4,
-                       "input gradient");
-    test::expect_close(backend::cpu::conv_backward_weight(x, gy, g, ws),
-                       backend::cpu::conv_backward_weight_naive(x, gy, g, ws), 1e-4, 1e-3,
-                       "weight gradient");
-    test::expect_close(backend::cpu::conv_backward_bias(gy, g), sum(gy, {0, 2, 3}), 1e-5, 1e-4,
-                       "bias gradient");
+    struct Case {
+        std::int64_t k, stride, pad, out_h, out_w;
+    };
+    for (const Case& c : {Case{3, 1, 1, 12, 11}, Case{1, 1, 0, 12, 11}, Case{1, 2, 0, 6, 6}}) {
+        SCOPED_TRACE("kernel " + std::to_string(c.k) + " stride " + std::to_string(c.stride));
+        backend::cpu::ConvGeometry g;
+        g.batch = 16, g.in_channels = 4, g.out_channels = 8, g.groups = 2;
+        g.win.in = {1, 12, 11}, g.win.out = {1, c.out_h, c.out_w}, g.win.kernel = {1, c.k, c.k},
+        g.win.pad = {0, c.pad, c.pad}, g.win.stride = {1, c.stride, c.stride};
+        Shape xs{16, 4, 12, 11}, ws{8, 2, c.k, c.k}, ys{16, 8, c.out_h, c.out_w};
+        Tensor x = randn(xs, &gen), w = randn(ws, &gen), b = randn({8}, &gen);
+        Tensor gy = randn(ys, &gen);
+        test::expect_close(backend::cpu::conv_forward(x, w, b, g, ys),
+                           backend::cpu::conv_forward_naive(x, w, b, g, ys), 1e-4, 1e-4, "forward");
+        test::expect_close(backend::cpu::conv_backward_input(gy, w, g, xs),
+                           backend::cpu::conv_backward_input_naive(gy, w, g, xs), 1e-4, 1e-4,
+                           "input gradient");
+        test::expect_close(backend::cpu::conv_backward_weight(x, gy, g, ws),
+                           backend::cpu::conv_backward_weight_naive(x, gy, g, ws), 1e-4, 1e-3,
+                           "weight gradient");
+        test::expect_close(backend::cpu::conv_backward_bias(gy, g), sum(gy, {0, 2, 3}), 1e-5, 1e-4,
+                           "bias gradient");
+    }
 }
 
 TEST(Conv, SecondDerivatives) {
