@@ -36,8 +36,11 @@ demo: build
 
 # The driver runs every bench program and PyTorch's twins (bench/pytorch/), prints one table
 # and appends the JSON lines to bench/results/<date>.jsonl. Run from the repository root.
+# PEERS=1 adds LibTorch's twins (bench/libtorch/): its own CMake project, built in
+# $(BUILD)/libtorch so that the main build never needs LibTorch; libtorch-dev is installed with
+# apt-get when missing (as root), else the table goes without it.
 bench: build
-	@python3 bench/run.py --build $(BUILD) $(if $(QUICK),--quick)
+	@python3 bench/run.py --build $(BUILD) $(if $(QUICK),--quick) $(if $(PEERS),--peers)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -2,6 +2,7 @@
 """`make bench`: soma against PyTorch on the workloads of ../shared/bench/WORKLOADS.md.
 
     python3 bench/run.py [--build build] [--quick] [--threads 1,2] [--only fmnist-mlp,gemm]
+                         [--peers]
 
 First the micro-benchmarks (every other bench_* program: the FMA peak, per-op overhead, GEMM),
 then each workload on 1 thread and on all cores, soma and PyTorch interleaved (soma 1 thread,
@@ -11,6 +12,10 @@ line, after a line describing the run, to bench/results/<date>.jsonl (<date>-qui
 --quick). Needs only the standard library; PyTorch runs under /usr/bin/python3 (Debian's
 python3-torch, installed here with apt-get when missing and running as root) or under the
 interpreter named by SOMA_BENCH_PYTHON.
+
+--peers (`make bench PEERS=1`) adds LibTorch, PyTorch's C++ API, as a third framework: the twin
+bench/libtorch/workloads.cpp, its own small CMake project built in <build>/libtorch (Debian's
+libtorch-dev, installed like python3-torch when missing), run after PyTorch for each workload.
 """
 import argparse
 import datetime
@@ -26,6 +31,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TORCH_PY = os.environ.get("SOMA_BENCH_PYTHON", "/usr/bin/python3")
 TORCH_SCRIPT = os.path.join(ROOT, "bench", "pytorch", "workloads.py")
 TIMEOUT_S = 900
+LIBTORCH_SRC = os.path.join(ROOT, "bench", "libtorch")
+# Where Debian's libtorch-dev puts its CMake package; its presence stands for the package.
+TORCH_CMAKE = "/usr/lib/x86_64-linux-gnu/cmake/Torch/TorchConfig.cmake"
 
 
 def run(cmd, env=None):
@@ -42,6 +50,17 @@ def run(cmd, env=None):
     return lines
 
 
+def apt_install(package, what):
+    """Installs a Debian package when we can (root + apt-get); quiet, the caller checks."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    print(f"bench: installing {package} ({what}) with apt-get ...", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", package],
+                   env=env, stdout=subprocess.DEVNULL)
+
+
 def have_torch():
     return subprocess.run([TORCH_PY, "-c", "import torch"], capture_output=True).returncode == 0
 
@@ -50,12 +69,8 @@ def ensure_torch():
     """True when PyTorch can run; installs Debian's python3-torch if it can (root + apt-get)."""
     if os.path.exists(TORCH_PY) and have_torch():
         return True
-    if TORCH_PY == "/usr/bin/python3" and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("bench: installing python3-torch (the PyTorch reference) with apt-get ...", flush=True)
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update", "-q"], env=env, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
-                        "python3-torch"], env=env, stdout=subprocess.DEVNULL)
+    if TORCH_PY == "/usr/bin/python3":
+        apt_install("python3-torch", "the PyTorch reference")
         if os.path.exists(TORCH_PY) and have_torch():
             return True
     print("bench: PyTorch is not available (Debian: apt-get install python3-torch); "
@@ -63,25 +78,59 @@ def ensure_torch():
     return False
 
 
+def ensure_libtorch(build):
+    """The LibTorch twin's executable, configured and built in <build>/libtorch, or None.
+
+    Installs libtorch-dev when missing and it can. Rebuilding every time is cheap (make sees
+    nothing changed); -j2 because the one translation unit is all LibTorch headers anyway.
+    """
+    if not os.path.exists(TORCH_CMAKE):
+        apt_install("libtorch-dev", "the LibTorch peer")
+    if not os.path.exists(TORCH_CMAKE):
+        print("bench: LibTorch is not available (Debian: apt-get install libtorch-dev); "
+              "running without it", flush=True)
+        return None
+    out = os.path.join(build, "libtorch")
+    print(f"bench: building the LibTorch twin in {out} ...", flush=True)
+    for cmd in (["cmake", "-S", LIBTORCH_SRC, "-B", out, "-DCMAKE_BUILD_TYPE=Release"],
+                ["cmake", "--build", out, "-j2"]):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            print(p.stdout[-3000:] + p.stderr[-3000:], end="")
+            print(f"bench: `{' '.join(cmd)}` failed; running without LibTorch", flush=True)
+            return None
+    return os.path.join(out, "libtorch_workloads")
+
+
 def fmt(v, spec):
     return format(v, spec) if isinstance(v, (int, float)) else "-"
 
 
-def table(rows):
-    head = ["workload", "threads", "soma us/step", "(soma mean)", "PyTorch us/step", "speed-up",
-            "soma GFLOP/s", "% peak", "soma RSS MB", "PyTorch RSS MB", "load"]
+def table(rows, peers=False):
+    """The LibTorch columns only with peers, so that the plain table stays as it was."""
+    head = ["workload", "threads", "soma us/step", "(soma mean)", "PyTorch us/step", "speed-up"]
+    head += ["LibTorch us/step", "vs LibTorch"] if peers else []
+    head += ["soma GFLOP/s", "% peak", "soma RSS MB", "PyTorch RSS MB"]
+    head += ["LibTorch RSS MB"] if peers else []
+    head += ["load"]
+
+    def ratio(theirs, ours):
+        return f"{theirs / ours:.2f}x" if ours and theirs else "-"
+
     body = []
     for r in rows:
-        s, t = r.get("soma", {}), r.get("pytorch", {})
-        su, tu = s.get("median_us"), t.get("median_us")
-        speed = f"{tu / su:.2f}x" if su and tu else "-"
+        s, t, lt = r.get("soma", {}), r.get("pytorch", {}), r.get("libtorch", {})
+        su, tu, lu = s.get("median_us"), t.get("median_us"), lt.get("median_us")
         note = s.get("skipped") or s.get("error")
-        body.append([r["workload"], str(r["threads"]),
-                     "not yet" if note and su is None else fmt(su, ",.1f"),
-                     fmt(s.get("mean_us"), ",.1f"), fmt(tu, ",.1f"), speed,
-                     fmt(s.get("gflops"), ".2f"), fmt(s.get("pct_peak"), ".1f"),
-                     fmt(s.get("peak_rss_mb"), ".1f"), fmt(t.get("peak_rss_mb"), ".1f"),
-                     fmt(s.get("load1", t.get("load1")), ".2f")])
+        line = [r["workload"], str(r["threads"]),
+                "not yet" if note and su is None else fmt(su, ",.1f"),
+                fmt(s.get("mean_us"), ",.1f"), fmt(tu, ",.1f"), ratio(tu, su)]
+        line += [fmt(lu, ",.1f"), ratio(lu, su)] if peers else []
+        line += [fmt(s.get("gflops"), ".2f"), fmt(s.get("pct_peak"), ".1f"),
+                 fmt(s.get("peak_rss_mb"), ".1f"), fmt(t.get("peak_rss_mb"), ".1f")]
+        line += [fmt(lt.get("peak_rss_mb"), ".1f")] if peers else []
+        line += [fmt(s.get("load1", t.get("load1")), ".2f")]
+        body.append(line)
     widths = [max(len(x) for x in col) for col in zip(head, *body)]
     out = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |",
            "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
@@ -97,6 +146,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="3 warm-up and 10 timed steps")
     ap.add_argument("--threads", help="comma-separated thread counts (default: 1 and all cores)")
     ap.add_argument("--only", help="comma-separated workloads (default: all)")
+    ap.add_argument("--peers", action="store_true",
+                    help="also run LibTorch (bench/libtorch/, built in <build>/libtorch)")
     args = ap.parse_args()
 
     bench_dir = os.path.join(args.build, "bench")
@@ -119,6 +170,9 @@ def main():
         print("bench: warning: the machine is busy; timings will be noisy", flush=True)
     torch_ok = ensure_torch()
     meta["pytorch"] = torch_ok
+    libtorch_exe = ensure_libtorch(args.build) if args.peers else None
+    if args.peers:
+        meta["libtorch"] = libtorch_exe is not None
 
     # Micro-benchmarks, the FMA peak first: the workloads' % of peak divides by it.
     programs = sorted(f for f in os.listdir(bench_dir)
@@ -141,7 +195,8 @@ def main():
     if args.only:
         names = [n for n in names if n in args.only.split(",")]
     rows = []
-    print("== workloads (soma, then PyTorch)", flush=True)
+    print(f"== workloads (soma, then PyTorch{', then LibTorch' if libtorch_exe else ''})",
+          flush=True)
     for name in names:
         for t in threads:
             row = {"workload": name, "threads": t}
@@ -150,6 +205,8 @@ def main():
             if torch_ok:
                 cmds.append(("pytorch", [TORCH_PY, TORCH_SCRIPT, "--workload", name,
                                          "--threads", str(t)]))
+            if libtorch_exe:
+                cmds.append(("libtorch", [libtorch_exe, "--workload", name, "--threads", str(t)]))
             for framework, cmd in cmds:
                 for rec in run(cmd + quick + peak_arg):
                     rec.setdefault("workload", name)
@@ -161,11 +218,13 @@ def main():
             rows.append(row)
 
     print()
-    print(table(rows))
+    print(table(rows, args.peers))
+    vs_libtorch = "; vs LibTorch = LibTorch median / soma median" if args.peers else ""
+    peaks = ", ".join(f"{k}: {v:.1f}" for k, v in sorted(peak.items()))
     print(f"us/step: median wall-clock time of a step (the mean in parentheses shows rare slow "
-          f"steps); speed-up = PyTorch median / soma median; % peak = soma GFLOP/s over the FMA peak measured "
-          f"on as many threads ({', '.join(f'{k}: {v:.1f}' for k, v in sorted(peak.items()))} "
-          f"GFLOP/s); GFLOP/s counts matrix products only.")
+          f"steps); speed-up = PyTorch median / soma median{vs_libtorch}; % peak = soma GFLOP/s "
+          f"over the FMA peak measured on as many threads ({peaks} GFLOP/s); GFLOP/s counts "
+          f"matrix products only.")
 
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     name = datetime.date.today().isoformat() + ("-quick" if args.quick else "") + ".jsonl"
