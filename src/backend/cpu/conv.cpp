@@ -24,7 +24,7 @@ void over_images(std::int64_t n, std::int64_t cost_per_image, F&& f) {
 // that steady-state training allocates nothing but the output tensors.
 template <class T>
 T* scratch(std::size_t n, int slot) {
-    thread_local std::vector<T> buffers[3];
+    thread_local std::vector<T> buffers[2];
     std::vector<T>& b = buffers[slot];
     if (b.size() < n) b.resize(n);
     return b.data();
@@ -105,29 +105,6 @@ struct Dims {
           S(g.win.in_size()) {}
 };
 
-// Images per GEMM. One image's output is a narrow matrix (a 14x14 map is 196 columns), where
-// BLAS spends much of its time packing; a block of images side by side gives it about
-// kBlockColumns columns, and the block's buffers still fit in the L2/L3 caches.
-constexpr std::int64_t kBlockColumns = 1024;
-
-// Runs f(first image, images) over blocks of the images in [b, e).
-template <class F>
-void over_blocks(std::int64_t b, std::int64_t e, std::int64_t L, F&& f) {
-    const std::int64_t per =
-        std::max<std::int64_t>(1, kBlockColumns / std::max<std::int64_t>(L, 1));
-    for (std::int64_t n = b; n < e; n += per) f(n, std::min(per, e - n));
-}
-
-// The columns of a block: image i of the block at columns [i L, (i + 1) L) of a (rows, nb L)
-// matrix, copied from or to rows of L at `stride` apart per image and `L` apart within one.
-template <class T>
-void gather_block(const T* src, std::int64_t image_stride, std::int64_t nb, std::int64_t rows,
-                  std::int64_t L, T* block) {
-    for (std::int64_t i = 0; i < nb; ++i)
-        for (std::int64_t r = 0; r < rows; ++r)
-            std::memcpy(block + r * nb * L + i * L, src + i * image_stride + r * L, L * sizeof(T));
-}
-
 }  // namespace
 
 Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_in,
@@ -143,31 +120,18 @@ Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_i
         T* py = y.data<T>();
         const bool direct = identity_unfold(geo.win);
         over_images(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
-            over_blocks(b, e, d.L, [&](std::int64_t n0, std::int64_t nb) {
-                const std::int64_t cols = nb * d.L;
-                T* col = scratch<T>(d.K * cols, 0);
-                T* out = scratch<T>(d.OCg * cols, 1);
+            T* col = direct ? nullptr : scratch<T>(d.K * d.L, 0);
+            for (std::int64_t n = b; n < e; ++n)
                 for (std::int64_t g = 0; g < d.G; ++g) {
-                    const T* xg = px + (n0 * d.C + g * d.Cg) * d.S;
-                    // A lone image of a 1x1 convolution is its own col matrix.
-                    const bool in_place = direct && nb == 1;
-                    for (std::int64_t i = 0; i < nb && !in_place; ++i)
-                        im2col(xg + i * d.C * d.S, d.Cg, geo.win, col + i * d.L, cols);
+                    const T* xg = px + (n * d.C + g * d.Cg) * d.S;
+                    if (!direct) im2col(xg, d.Cg, geo.win, col, d.L);
+                    T* yg = py + (n * d.OC + g * d.OCg) * d.L;
+                    for (std::int64_t o = 0; o < d.OCg; ++o)
+                        std::fill(yg + o * d.L, yg + (o + 1) * d.L, pb ? pb[g * d.OCg + o] : T(0));
                     if (d.K > 0)
-                        gemm<T>(false, false, d.OCg, cols, d.K, T(1), pw + g * d.OCg * d.K, d.K,
-                                in_place ? xg : col, cols, T(0), out, cols);
-                    else
-                        std::fill(out, out + d.OCg * cols, T(0));
-                    // Back to (N, OC, L), adding the bias on the way.
-                    for (std::int64_t i = 0; i < nb; ++i)
-                        for (std::int64_t o = 0; o < d.OCg; ++o) {
-                            const T* from = out + o * cols + i * d.L;
-                            T* to = py + ((n0 + i) * d.OC + g * d.OCg + o) * d.L;
-                            const T add = pb ? pb[g * d.OCg + o] : T(0);
-                            for (std::int64_t l = 0; l < d.L; ++l) to[l] = from[l] + add;
-                        }
+                        gemm<T>(false, false, d.OCg, d.L, d.K, T(1), pw + g * d.OCg * d.K, d.K,
+                                direct ? xg : col, d.L, T(1), yg, d.L);
                 }
-            });
         });
     });
     return y;
@@ -184,20 +148,13 @@ Tensor conv_backward_input(const Tensor& gy_in, const Tensor& w_in, const ConvGe
         const T *pgy = gy.data<T>(), *pw = w.data<T>();
         T* pgx = gx.data<T>();
         over_images(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
-            over_blocks(b, e, d.L, [&](std::int64_t n0, std::int64_t nb) {
-                const std::int64_t cols = nb * d.L;
-                T* gcol = scratch<T>(d.K * cols, 0);
-                T* gyb = scratch<T>(d.OCg * cols, 1);
+            T* gcol = scratch<T>(d.K * d.L, 0);
+            for (std::int64_t n = b; n < e; ++n)
                 for (std::int64_t g = 0; g < d.G; ++g) {
-                    gather_block(pgy + (n0 * d.OC + g * d.OCg) * d.L, d.OC * d.L, nb, d.OCg, d.L,
-                                 gyb);
-                    gemm<T>(true, false, d.K, cols, d.OCg, T(1), pw + g * d.OCg * d.K, d.K, gyb,
-                            cols, T(0), gcol, cols);
-                    for (std::int64_t i = 0; i < nb; ++i)
-                        col2im(gcol + i * d.L, cols, d.Cg, geo.win,
-                               pgx + ((n0 + i) * d.C + g * d.Cg) * d.S);
+                    gemm<T>(true, false, d.K, d.L, d.OCg, T(1), pw + g * d.OCg * d.K, d.K,
+                            pgy + (n * d.OC + g * d.OCg) * d.L, d.L, T(0), gcol, d.L);
+                    col2im(gcol, d.L, d.Cg, geo.win, pgx + (n * d.C + g * d.Cg) * d.S);
                 }
-            });
         });
     });
     return gx;
@@ -214,25 +171,19 @@ Tensor conv_backward_weight(const Tensor& x_in, const Tensor& gy_in, const ConvG
         const T *px = x.data<T>(), *pgy = gy.data<T>();
         T* pgw = gw.data<T>();
         const std::int64_t WK = d.OC * d.K;  // gw's size
+        const bool direct = identity_unfold(geo.win);
         over_images(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
             // Each thread sums its images into its own partial gradient, added up at the end.
-            T* part = scratch<T>(WK, 2);
+            T* col = direct ? nullptr : scratch<T>(d.K * d.L, 0);
+            T* part = scratch<T>(WK, 1);
             std::fill(part, part + WK, T(0));
-            over_blocks(b, e, d.L, [&](std::int64_t n0, std::int64_t nb) {
-                const std::int64_t cols = nb * d.L;
-                T* col = scratch<T>(d.K * cols, 0);
-                T* gyb = scratch<T>(d.OCg * cols, 1);
+            for (std::int64_t n = b; n < e; ++n)
                 for (std::int64_t g = 0; g < d.G; ++g) {
-                    const T* xg = px + (n0 * d.C + g * d.Cg) * d.S;
-                    for (std::int64_t i = 0; i < nb; ++i)
-                        im2col(xg + i * d.C * d.S, d.Cg, geo.win, col + i * d.L, cols);
-                    gather_block(pgy + (n0 * d.OC + g * d.OCg) * d.L, d.OC * d.L, nb, d.OCg, d.L,
-                                 gyb);
-                    // part (OCg, K) += gy block (OCg, nb L) col^T (nb L, K)
-                    gemm<T>(false, true, d.OCg, d.K, cols, T(1), gyb, cols, col, cols, T(1),
-                            part + g * d.OCg * d.K, d.K);
+                    const T* xg = px + (n * d.C + g * d.Cg) * d.S;
+                    if (!direct) im2col(xg, d.Cg, geo.win, col, d.L);
+                    gemm<T>(false, true, d.OCg, d.K, d.L, T(1), pgy + (n * d.OC + g * d.OCg) * d.L,
+                            d.L, direct ? xg : col, d.L, T(1), part + g * d.OCg * d.K, d.K);
                 }
-            });
 #pragma omp critical(soma_conv_weight)
             for (std::int64_t i = 0; i < WK; ++i) pgw[i] += part[i];
         });
