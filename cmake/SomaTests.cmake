@@ -40,6 +40,12 @@ add_test(NAME cli.inspect
                  -DWORK=${PROJECT_BINARY_DIR}/cli_inspect_work
                  -P ${PROJECT_SOURCE_DIR}/tests/io/inspect_cli.cmake)
 
+add_test(NAME cli.train_and_eval
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_train_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/train/train_cli.cmake)
+set_tests_properties(cli.train_and_eval PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:")
+
 # Installs this build into a temporary prefix and builds tests/install against it twice:
 # with find_package(soma) and with pkg-config.
 add_test(NAME install.consumer

@@ -1,0 +1,53 @@
+# `soma train fmnist` and `soma eval` end to end on a few hundred images, with the best
+# recipe's knobs, and a bad option refused with a message:
+#   cmake -DSOMA=<path to soma> -DWORK=<scratch dir> -P train_cli.cmake
+# Exits with SKIP (ctest's skip code) when Fashion-MNIST is not installed.
+if(NOT EXISTS /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz)
+    message("SKIP: Fashion-MNIST not installed (dataset-fashion-mnist)")
+    return()
+endif()
+
+function(soma rc_var out_var)
+    execute_process(COMMAND ${SOMA} ${ARGN} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
+                    RESULT_VARIABLE _rc)
+    set(${rc_var} "${_rc}" PARENT_SCOPE)
+    set(${out_var} "${_out}${_err}" PARENT_SCOPE)
+endfunction()
+
+function(expect_in text what)
+    foreach(word IN LISTS ARGN)
+        string(FIND "${text}" "${word}" _at)
+        if(_at EQUAL -1)
+            message(FATAL_ERROR "${what} lacks '${word}':\n${text}")
+        endif()
+    endforeach()
+endfunction()
+
+file(REMOVE_RECURSE ${WORK})
+soma(rc out train fmnist --model mlp --epochs 2 --subset 256 --val-size 100 --test-size 200
+     --optimizer sgd --lr 0.05 --weight-decay 1e-4 --schedule cosine --warmup 1 --augment
+     --label-smoothing 0.1 --threads 1 --out ${WORK})
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "soma train exited with ${rc}:\n${out}")
+endif()
+# Not a terminal: plain progress lines, then one summary line per epoch and the test result.
+expect_in("${out}" "soma train's output"
+          "sgd lr 0.05, weight decay 0.0001, cosine schedule, 1 warm-up epochs, augmented, label smoothing 0.1"
+          "epoch 1/2: train loss" "epoch 2/2: train loss" "test accuracy" "wrote ${WORK}")
+foreach(f checkpoint.safetensors metrics.jsonl curves.svg confusion.svg)
+    if(NOT EXISTS ${WORK}/${f})
+        message(FATAL_ERROR "soma train did not write ${f}")
+    endif()
+endforeach()
+
+soma(rc out eval ${WORK}/checkpoint.safetensors --test-size 200)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "soma eval exited with ${rc}:\n${out}")
+endif()
+expect_in("${out}" "soma eval's output" "mlp" "200")
+
+soma(rc out train fmnist --optimizer lbfgs --out ${WORK}/bad)
+if(rc EQUAL 0)
+    message(FATAL_ERROR "soma train accepted --optimizer lbfgs:\n${out}")
+endif()
+expect_in("${out}" "soma train's error" "--optimizer" "lbfgs")
