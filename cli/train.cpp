@@ -63,7 +63,7 @@ Command add_train(CLI::App& root, const Globals& /*globals*/) {
     app->add_option("recipe", a->recipe, "What to train: fmnist (Fashion-MNIST classifier)")
         ->required()
         ->check(CLI::IsMember({"fmnist"}));
-    app->add_option("--model", a->o.model, "Model: mlp, mlp-wide, cnn or resnet")
+    app->add_option("--model", a->o.model, "Model: mlp, mlp-wide, cnn, resnet or resnet-wide")
         ->check(CLI::IsMember(models::fmnist_model_names()))
         ->capture_default_str();
     app->add_option("--epochs", a->o.epochs, "Epochs in total (also when resuming)")

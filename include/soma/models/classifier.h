@@ -10,6 +10,7 @@
 //           flatten 3136 -> 128 ReLU, dropout 0.25 -> 10          (bench's fmnist-cnn)
 //   resnet  a small ResNet: conv 1->16 + batch norm, BasicBlocks 16 -> 32 (stride 2) -> 64
 //           (stride 2), global average pooling, dropout 0.25 -> 10
+//   resnet-wide  the same at twice the width: 32 -> 64 -> 128
 //
 // Parameters are drawn from the default generator (seed it with manual_seed first); the
 // dropout layers draw their masks from it too, so a checkpoint that saves it resumes exactly.
@@ -23,7 +24,7 @@
 
 namespace soma::models {
 
-// "mlp", "mlp-wide", "cnn", "resnet".
+// "mlp", "mlp-wide", "cnn", "resnet", "resnet-wide".
 const std::vector<std::string>& fmnist_model_names();
 
 // Throws soma::Error for an unknown name, listing the known ones.
