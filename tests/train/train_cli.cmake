@@ -14,14 +14,7 @@ function(soma rc_var out_var)
     set(${out_var} "${_out}${_err}" PARENT_SCOPE)
 endfunction()
 
-function(expect_in text what)
-    foreach(word IN LISTS ARGN)
-        string(FIND "${text}" "${word}" _at)
-        if(_at EQUAL -1)
-            message(FATAL_ERROR "${what} lacks '${word}':\n${text}")
-        endif()
-    endforeach()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../support/expect.cmake)
 
 file(REMOVE_RECURSE ${WORK})
 soma(rc out train fmnist --model mlp --epochs 2 --subset 256 --val-size 100 --test-size 200
