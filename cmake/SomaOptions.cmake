@@ -18,8 +18,10 @@ if(NOT _multi_config AND NOT CMAKE_BUILD_TYPE)
     set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)  # -O3 -DNDEBUG
 endif()
 
-# errno is never read, so libm calls (sqrt, exp) may inline and vectorise.
-add_compile_options(-fno-math-errno)
+# soma reads neither errno nor the floating-point exception flags, so libm calls (sqrt) may
+# inline and vectorise, and clamps and selects in element loops may become blends: with
+# -ftrapping-math (GCC's default) they stay branches and the loops stay scalar.
+add_compile_options(-fno-math-errno -fno-trapping-math)
 
 if(SOMA_NATIVE)
     add_compile_options(-march=native)

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "backend/cpu/fast_math.h"
 #include "ops/kernels.h"
 #include "soma/ops.h"
 
@@ -75,10 +76,10 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
 Tensor sigmoid(const Tensor& x) {
     Tensor y = unary_kernel(x, "sigmoid", [](auto v) {
         using T = decltype(v);
-        // Two branches keep exp from overflowing for large |v|.
-        if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-        T e = std::exp(v);
-        return e / (T(1) + e);
+        // e^-|v| never overflows; both forms are computed and one selected, which keeps the
+        // loop vectorised (fast_exp for float).
+        const T e = backend::cpu::fast_exp(-std::abs(v));
+        return v >= 0 ? T(1) / (T(1) + e) : e / (T(1) + e);
     });
     return record("SigmoidBackward", y, {x}, [x, y = y.detach()](const Tensor& gy) {
         Tensor s = saved_output(y, x, [&] { return sigmoid(x); });

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "backend/cpu/copy.h"
+#include "backend/cpu/fast_math.h"
 #include "backend/cpu/loop.h"
 #include "backend/cpu/reduce.h"
 
@@ -228,12 +229,12 @@ Tensor softmax(const Tensor& x, int dim, bool log) {
                     for (std::int64_t j = 0; j < w; ++j)
                         q[r * st + j] = (p[r * st + j] - mx[j]) - shift[j];
             } else {
+                // The exponentials first, in a loop of their own that vectorises, then the sums.
                 for (std::int64_t r = 0; r < s.n; ++r)
-                    for (std::int64_t j = 0; j < w; ++j) {
-                        const T e = std::exp(p[r * st + j] - mx[j]);
-                        q[r * st + j] = e;
-                        acc[j] += e;
-                    }
+                    for (std::int64_t j = 0; j < w; ++j)
+                        q[r * st + j] = fast_exp<T>(p[r * st + j] - mx[j]);
+                for (std::int64_t r = 0; r < s.n; ++r)
+                    for (std::int64_t j = 0; j < w; ++j) acc[j] += q[r * st + j];
                 T inv[kBlock];
                 for (std::int64_t j = 0; j < w; ++j) inv[j] = static_cast<T>(1.0 / acc[j]);
                 for (std::int64_t r = 0; r < s.n; ++r)

@@ -1,12 +1,5 @@
 #include "backend/cpu/rnn_kernels.h"
 
-// With -ftrapping-math (the default) GCC keeps the clamps and selects below as branches and
-// vectorises none of these loops; soma never reads floating-point exception flags, so letting
-// it assume no traps changes no result.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("no-trapping-math")
-#endif
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -14,34 +7,12 @@
 #include <cstring>
 #include <type_traits>
 
+#include "backend/cpu/fast_math.h"
 #include "backend/cpu/loop.h"
 #include "soma/error.h"
 
 namespace soma::backend::cpu {
 namespace {
-
-// libm's expf/tanhf are scalar calls, and the gates of an LSTM step are mostly transcendental
-// work: these stay inside the loop, so the compiler vectorises it. exp: x = n ln2 + r with
-// |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (truncation below float epsilon there),
-// 2^n built in the exponent bits; the clamp keeps n a normal exponent.
-inline float exp_f(float x) {
-    x = std::min(std::max(x, -87.0f), 88.0f);  // NaN stays NaN
-    // Adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits: n as a float
-    // without a call, and as an int without a float-to-int conversion (undefined for NaN).
-    float shifted = x * 1.44269504088896341f + 12582912.0f;
-    float n = shifted - 12582912.0f;
-    std::int32_t ni = std::bit_cast<std::int32_t>(shifted) - 0x4B400000;
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
-    float p = 1.0f / 5040;
-    p = p * r + 1.0f / 720;
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    return p * std::bit_cast<float>((ni + 127) << 23);
-}
 
 inline float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
 
