@@ -1,6 +1,8 @@
 #pragma once
-// Thread control: one call sets both soma's OpenMP threads and the BLAS library's threads, so the
-// two never oversubscribe the cores. SOMA_NUM_THREADS in the environment sets the default.
+// Thread control: the number of threads soma's kernels use, matrix products included. BLAS itself
+// always runs on one thread; soma splits large products across its own OpenMP threads, so one
+// pool does all the work and the cores are never oversubscribed. SOMA_NUM_THREADS in the
+// environment sets the default (else OpenMP's: OMP_NUM_THREADS or the number of cores).
 
 namespace soma {
 
