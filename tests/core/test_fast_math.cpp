@@ -33,6 +33,8 @@ TEST(FastMath, LogEdges) {
     EXPECT_EQ(log_f(0.0f), -kInf);
     EXPECT_EQ(log_f(-0.0f), -kInf);
     EXPECT_TRUE(std::isnan(log_f(-1.0f)));
+    EXPECT_TRUE(std::isnan(log_f(-1e-40f)));  // a negative denormal
+    EXPECT_TRUE(std::isnan(log_f(-std::numeric_limits<float>::max())));
     EXPECT_TRUE(std::isnan(log_f(-kInf)));
     EXPECT_TRUE(std::isnan(log_f(std::numeric_limits<float>::quiet_NaN())));
     EXPECT_EQ(log_f(kInf), kInf);

@@ -47,10 +47,12 @@ inline float exp_f(float x) {
 inline float log_f(float x) {
     const bool tiny = x < std::numeric_limits<float>::min();
     const float xs = tiny ? x * 8388608.0f : x;  // 2^23
-    const std::int32_t bits = std::bit_cast<std::int32_t>(xs);
+    // Unsigned arithmetic: for negative x the bits are above INT_MAX, and the subtraction must
+    // wrap (the result is discarded below) rather than overflow.
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(xs);
     // Subtracting sqrt(1/2)'s bits makes the exponent field count from there (floor by >>).
-    const std::int32_t e = (bits - 0x3F3504F3) >> 23;
-    const float m = std::bit_cast<float>(bits - (e << 23));
+    const std::int32_t e = static_cast<std::int32_t>(bits - 0x3F3504F3u) >> 23;
+    const float m = std::bit_cast<float>(bits - (static_cast<std::uint32_t>(e) << 23));
     const float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
     const float series = s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9))));
     const float n = static_cast<float>(e) - (tiny ? 23.0f : 0.0f);
