@@ -1,6 +1,7 @@
 # The commands people type. The real build is CMake; this file only drives it.
 #   make demo | test | bench | build | install PREFIX=... | format | clean
 # Variables: SAN=1 (sanitizer build in build-san/), JOBS=N (default 2), QUICK=1 (short bench),
+#            PEERS=1 (bench LibTorch too),
 #            CMAKE_ARGS="-DSOMA_NATIVE=OFF ..." (reconfigures with these), BUILD=dir.
 
 MAKEFLAGS += --no-print-directory
