@@ -99,8 +99,16 @@ Command add_train(CLI::App& root, const Globals& /*globals*/) {
                     "Weight decay (L2 for adam and sgd, decoupled for adamw)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
-    app->add_option("--schedule", a->o.schedule, "Learning-rate schedule: none or cosine")
-        ->check(CLI::IsMember({"none", "cosine"}))
+    app->add_option("--schedule", a->o.schedule,
+                    "Learning-rate schedule: none, cosine (to 0), step (x gamma every "
+                    "step-size epochs) or exponential (x gamma every epoch)")
+        ->check(CLI::IsMember({"none", "cosine", "step", "exponential"}))
+        ->capture_default_str();
+    app->add_option("--step-size", a->o.step_size, "Epochs between steps of the step schedule")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}))
+        ->capture_default_str();
+    app->add_option("--gamma", a->o.gamma, "Factor of the step and exponential schedules")
+        ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app->add_option("--warmup", a->o.warmup, "Epochs of linear lr warm-up from lr/10")
         ->check(CLI::NonNegativeNumber);

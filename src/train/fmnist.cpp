@@ -89,9 +89,14 @@ std::unique_ptr<optim::LRScheduler> make_schedule(const FmnistOptions& o, optim:
         main = std::make_unique<optim::CosineAnnealingLR>(
             opt, optim::CosineAnnealingLROptions{
                      .t_max = std::max<std::int64_t>(1, o.epochs - o.warmup)});
+    else if (o.schedule == "step")
+        main = std::make_unique<optim::StepLR>(
+            opt, optim::StepLROptions{.step_size = o.step_size, .gamma = o.gamma});
+    else if (o.schedule == "exponential")
+        main = std::make_unique<optim::ExponentialLR>(opt, o.gamma);
     else
         check(o.schedule == "none", "train_fmnist: unknown schedule '", o.schedule,
-              "' (known: none, cosine)");
+              "' (known: none, cosine, step, exponential)");
     if (o.warmup == 0) return main;
     return std::make_unique<optim::LinearWarmup>(
         opt, optim::LinearWarmupOptions{.steps = o.warmup, .start_factor = 0.1}, std::move(main));
@@ -144,6 +149,8 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
         o.optimizer = saved.at("optimizer");
         o.weight_decay = get_double(saved, "weight_decay");
         o.schedule = saved.at("schedule");
+        o.step_size = get_int(saved, "step_size");
+        o.gamma = get_double(saved, "gamma");
         o.warmup = get_int(saved, "warmup");
         o.augment = get_int(saved, "augment") != 0;
         o.label_smoothing = get_double(saved, "label_smoothing");
@@ -152,6 +159,8 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
     check(o.epochs >= 1, "train_fmnist: epochs must be >= 1, got ", o.epochs);
     check(o.lr > 0, "train_fmnist: lr must be > 0, got ", o.lr);
     check(o.weight_decay >= 0, "train_fmnist: weight_decay must be >= 0, got ", o.weight_decay);
+    check(o.step_size >= 1, "train_fmnist: step_size must be >= 1, got ", o.step_size);
+    check(o.gamma > 0, "train_fmnist: gamma must be > 0, got ", o.gamma);
     check(o.warmup >= 0 && o.warmup < o.epochs, "train_fmnist: warmup must be in [0, epochs), got ",
           o.warmup);
     check(o.label_smoothing >= 0 && o.label_smoothing <= 1,
@@ -176,7 +185,6 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
     run.model = models::fmnist_model(o.model);
     const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(o, run.model->parameters());
     optim::Optimizer& opt = *optimizer;
-    const std::unique_ptr<optim::LRScheduler> schedule = make_schedule(o, opt);
     EarlyStopping early(o.patience);
 
     std::int64_t start_epoch = 0;
@@ -186,10 +194,9 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
         const io::CheckpointInfo info =
             io::load_checkpoint(o.resume, *run.model, &opt, &default_generator());
         start_epoch = info.epoch;
-        // Schedules are functions of the epoch: replaying the steps puts this one where the
-        // interrupted run's was (the checkpoint's lr, just loaded, is the same value).
-        if (schedule)
-            for (std::int64_t e = 0; e < start_epoch; ++e) schedule->step();
+        // The schedule below starts from the base lr, not the checkpoint's: with more --epochs
+        // than the interrupted run had, a cosine's lrs are not that run's.
+        opt.set_lr(o.lr);
         run.history = history_from_json(saved.at("history"));
         early.restore(get_double(saved, "best_val_loss"), get_int(saved, "bad_epochs"));
         resumed = {.batch = get_int(saved, "batch"),
@@ -201,6 +208,12 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
             *log << "resuming " << o.model << " from " << o.resume << " at epoch "
                  << start_epoch + 1 << ", batch " << resumed.batch << "\n";
     }
+
+    // Schedules are functions of the epoch: replaying the finished epochs' steps puts this one
+    // where an uninterrupted run's would be.
+    const std::unique_ptr<optim::LRScheduler> schedule = make_schedule(o, opt);
+    if (schedule)
+        for (std::int64_t e = 0; e < start_epoch; ++e) schedule->step();
 
     if (!o.out_dir.empty()) std::filesystem::create_directories(o.out_dir);
     auto path = [&](const char* f) { return (std::filesystem::path(o.out_dir) / f).string(); };
@@ -216,6 +229,8 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
                           {"optimizer", o.optimizer},
                           {"weight_decay", num(o.weight_decay)},
                           {"schedule", o.schedule},
+                          {"step_size", std::to_string(o.step_size)},
+                          {"gamma", num(o.gamma)},
                           {"warmup", std::to_string(o.warmup)},
                           {"augment", o.augment ? "1" : "0"},
                           {"label_smoothing", num(o.label_smoothing)},
@@ -240,6 +255,8 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
              << " lr " << o.lr;
         if (o.weight_decay > 0) *log << ", weight decay " << o.weight_decay;
         if (o.schedule != "none") *log << ", " << o.schedule << " schedule";
+        if (o.schedule == "step") *log << " (x" << o.gamma << " every " << o.step_size << ")";
+        if (o.schedule == "exponential") *log << " (x" << o.gamma << " per epoch)";
         if (o.warmup > 0) *log << ", " << o.warmup << " warm-up epochs";
         if (o.augment) *log << ", augmented";
         if (o.label_smoothing > 0) *log << ", label smoothing " << o.label_smoothing;

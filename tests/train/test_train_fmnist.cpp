@@ -122,6 +122,59 @@ TEST_F(FmnistTrain, TheBestRecipesKnobsFollowTheirScheduleAndResumeExactly) {
     EXPECT_NE(train_fmnist(o).history[0].train_loss, first.history[0].train_loss);
 }
 
+TEST_F(FmnistTrain, EverySchedulesResumeKeepsItsLearningRates) {
+    // Stopped in epoch 3 of 4 and resumed: the schedule is replayed from the base lr, so the
+    // lrs and the curve are the uninterrupted run's. Step and exponential schedules do not
+    // depend on the number of epochs, so a finished 2-epoch run extended to 4 matches too.
+    for (const char* schedule : {"cosine", "step", "exponential"}) {
+        SCOPED_TRACE(schedule);
+        FmnistOptions o = small("mlp", 128);
+        o.epochs = 4;
+        o.batch_size = 32;
+        o.schedule = schedule;
+        o.step_size = 2;
+        o.gamma = 0.5;
+        o.out_dir = dir.file(std::string("straight-") + schedule);
+        const FmnistRun straight = train_fmnist(o);
+
+        o.out_dir = dir.file(std::string("stopped-") + schedule);
+        std::int64_t batches = 0;
+        o.on_batch = [&](const EpochState&) {
+            if (++batches == 10) request_stop();  // batch 2 of epoch 3
+        };
+        clear_stop();
+        const FmnistRun stopped = train_fmnist(o);
+        clear_stop();
+        ASSERT_TRUE(stopped.interrupted);
+        FmnistOptions r = small("mlp", 10);  // every setting comes from the checkpoint
+        r.epochs = 4;
+        r.resume = stopped.checkpoint;
+        const FmnistRun resumed = train_fmnist(r);
+        ASSERT_EQ(resumed.history.size(), 4u);
+        for (int e = 0; e < 4; ++e)
+            EXPECT_DOUBLE_EQ(resumed.history[e].lr, straight.history[e].lr) << "epoch " << e + 1;
+        expect_same_curve(straight.history, resumed.history);
+
+        if (std::string(schedule) == "cosine") continue;
+        o.on_batch = nullptr;
+        o.epochs = 2;
+        o.out_dir = dir.file(std::string("first-") + schedule);
+        r.resume = train_fmnist(o).checkpoint;
+        expect_same_curve(straight.history, train_fmnist(r).history);
+    }
+    // The lrs themselves: step halves every 2 epochs, exponential every epoch.
+    FmnistOptions o = small("mlp", 64);
+    o.epochs = 3;
+    o.schedule = "step";
+    o.step_size = 2;
+    o.gamma = 0.5;
+    const FmnistRun run = train_fmnist(o);
+    EXPECT_DOUBLE_EQ(run.history[1].lr, 1e-3);
+    EXPECT_DOUBLE_EQ(run.history[2].lr, 5e-4);
+    o.schedule = "exponential";
+    EXPECT_DOUBLE_EQ(train_fmnist(o).history[2].lr, 2.5e-4);
+}
+
 TEST_F(FmnistTrain, StopMidEpochSavesACheckpointThatResumesExactly) {
     // The CNN has dropout: exactness needs the generator's state in the checkpoint.
     FmnistOptions o = small("cnn", 256);

@@ -46,9 +46,13 @@ struct FmnistOptions {
     // augmentation). A resumed run takes all of them from the checkpoint.
     std::string optimizer = "adam";  // adam, adamw, sgd (momentum 0.9, Nesterov)
     double weight_decay = 0;         // L2 in the gradient (adam, sgd); decoupled (adamw)
-    std::string schedule = "none";   // none, cosine (lr to 0 over the epochs after warm-up)
-    std::int64_t warmup = 0;         // epochs of linear warm-up from lr / 10
-    bool augment = false;            // random crop (2 px padding) and horizontal flip
+    // none; cosine: to 0 over the epochs after warm-up; step: times gamma every step_size
+    // epochs; exponential: times gamma every epoch.
+    std::string schedule = "none";
+    std::int64_t step_size = 10;
+    double gamma = 0.1;
+    std::int64_t warmup = 0;  // epochs of linear warm-up from lr / 10
+    bool augment = false;     // random crop (2 px padding) and horizontal flip
     double label_smoothing = 0;
     std::string root = data::datasets::kFashionMnistRoot;
     std::ostream* log = nullptr;       // progress and per-epoch lines; null: silent
