@@ -60,7 +60,7 @@ TEST(FastMath, ExpEdges) {
     EXPECT_EQ(exp_f(-90.0f), 0.0f);  // would be denormal: 0, so masked softmax entries are 0
     EXPECT_EQ(exp_f(-kInf), 0.0f);
     EXPECT_TRUE(std::isnan(exp_f(std::numeric_limits<float>::quiet_NaN())));
-    EXPECT_GT(exp_f(1000.0f), 1e38f);  // clamped: 1.65e38, never inf
+    EXPECT_GT(exp_f(1000.0f), 1e38f);         // clamped: 1.65e38, never inf
     EXPECT_EQ(fast_exp(2.0), std::exp(2.0));  // double keeps libm
     EXPECT_EQ(fast_log(2.0), std::log(2.0));
 }
