@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <functional>
+#include <string>
 
 #include "soma/soma.h"
 
@@ -53,6 +55,51 @@ TEST(Threads, ParallelKernelsMatchSerialOnes) {
         sum(tanh(x) * b).backward();
         return x.grad();
     });
+}
+
+// Large matrix products are split into column blocks (wide results) or row blocks (tall ones),
+// one per thread, each a BLAS call on offset pointers: every transpose combination, lengths that
+// are not multiples of the block alignment.
+TEST(Threads, SplitMatrixProductsMatchOneThread) {
+    Generator g(8);
+    // A block is its own BLAS call, whose summation order may differ from the whole product's:
+    // entries of size ~17 (sums of 300 products) differ by up to ~5e-5 in float. A block at a
+    // wrong offset would be off by the entries themselves.
+    auto close = [](const Tensor& x, const Tensor& y) {
+        ASSERT_EQ(x.shape(), y.shape());
+        EXPECT_TRUE(allclose(x, y, 1e-5, 1e-3));
+    };
+    for (auto [m, n, k] : {std::array<std::int64_t, 3>{70, 333, 300},     // by columns
+                           std::array<std::int64_t, 3>{333, 70, 300}}) {  // by rows
+        for (bool ta : {false, true})
+            for (bool tb : {false, true}) {
+                SCOPED_TRACE(std::to_string(m) + "x" + std::to_string(n) + (ta ? " a^T" : "") +
+                             (tb ? " b^T" : ""));
+                Tensor a = ta ? randn({k, m}, &g).t() : randn({m, k}, &g);
+                Tensor b = tb ? randn({n, k}, &g).t() : randn({k, n}, &g);
+                Tensor one, two;
+                {
+                    WithThreads t(1);
+                    one = matmul(a, b);
+                }
+                {
+                    WithThreads t(2);
+                    two = matmul(a, b);
+                }
+                close(one, two);
+            }
+    }
+    Tensor x = randn({256, 300}, &g), w = randn({200, 300}, &g), bias = randn({200}, &g);
+    Tensor one, two;
+    {
+        WithThreads t(1);
+        one = linear(x, w, bias);
+    }
+    {
+        WithThreads t(2);
+        two = linear(x, w, bias);
+    }
+    close(one, two);
 }
 
 TEST(Threads, SetNumThreadsRejectsZero) {

@@ -1,4 +1,5 @@
-// matmul against the PyTorch fixtures, the BLAS path against the naive kernel, and errors.
+// matmul and linear against the PyTorch fixtures, the BLAS path against the naive kernel, and
+// errors.
 
 #include <gtest/gtest.h>
 
@@ -14,8 +15,11 @@ using test::expect_error;
 using Inputs = std::vector<Tensor>;
 
 TEST(Matmul, Fixtures) {
-    test::run_op_group(
-        "matmul", {{"matmul", [](const Inputs& x, const json&) { return matmul(x[0], x[1]); }}});
+    test::run_op_group("matmul",
+                       {{"matmul", [](const Inputs& x, const json&) { return matmul(x[0], x[1]); }},
+                        {"linear", [](const Inputs& x, const json&) {
+                             return linear(x[0], x[1], x.size() > 2 ? x[2] : Tensor());
+                         }}});
 }
 
 enum class Layout { Contiguous, Transposed, Padded, Strided, BroadcastBatch, kCount };

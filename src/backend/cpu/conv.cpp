@@ -11,14 +11,10 @@
 namespace soma::backend::cpu {
 namespace {
 
-Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t, t.dtype()); }
+// The kernels split the batch's images across threads (parallel_for); a GEMM called inside a
+// parallel region runs on its own thread alone (gemm.h).
 
-// Runs f(begin, end) over the images, split across threads when the work is large enough;
-// the GEMMs inside then run on their thread alone (gemm.h).
-template <class F>
-void over_images(std::int64_t n, std::int64_t cost_per_image, F&& f) {
-    parallel_for(n, cost_per_image, f);
-}
+Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : contiguous_copy(t, t.dtype()); }
 
 // Per-thread buffers that grow to the largest size asked for and are reused afterwards, so
 // that steady-state training allocates nothing but the output tensors.
@@ -119,7 +115,7 @@ Tensor conv_forward(const Tensor& x_in, const Tensor& w_in, const Tensor& bias_i
         const T* pb = bias.defined() ? bias.data<T>() : nullptr;
         T* py = y.data<T>();
         const bool direct = identity_unfold(geo.win);
-        over_images(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
+        parallel_for(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
             T* col = direct ? nullptr : scratch<T>(d.K * d.L, 0);
             for (std::int64_t n = b; n < e; ++n)
                 for (std::int64_t g = 0; g < d.G; ++g) {
@@ -147,7 +143,7 @@ Tensor conv_backward_input(const Tensor& gy_in, const Tensor& w_in, const ConvGe
         using T = decltype(tag);
         const T *pgy = gy.data<T>(), *pw = w.data<T>();
         T* pgx = gx.data<T>();
-        over_images(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
+        parallel_for(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
             T* gcol = scratch<T>(d.K * d.L, 0);
             for (std::int64_t n = b; n < e; ++n)
                 for (std::int64_t g = 0; g < d.G; ++g) {
@@ -172,7 +168,7 @@ Tensor conv_backward_weight(const Tensor& x_in, const Tensor& gy_in, const ConvG
         T* pgw = gw.data<T>();
         const std::int64_t WK = d.OC * d.K;  // gw's size
         const bool direct = identity_unfold(geo.win);
-        over_images(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
+        parallel_for(d.N, d.OC * d.K * d.L, [&](std::int64_t b, std::int64_t e) {
             // Each thread sums its images into its own partial gradient, added up at the end.
             T* col = direct ? nullptr : scratch<T>(d.K * d.L, 0);
             T* part = scratch<T>(WK, 1);
