@@ -98,7 +98,8 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
     }
     const std::int64_t chunk =
         ((len + blocks - 1) / blocks + kBlockAlign - 1) / kBlockAlign * kBlockAlign;
-#pragma omp parallel num_threads(static_cast <int>(blocks))
+    const int team = static_cast<int>(blocks);
+#pragma omp parallel num_threads(team)
     {
         const std::int64_t begin = omp_get_thread_num() * chunk;
         const std::int64_t end = std::min(len, begin + chunk);
