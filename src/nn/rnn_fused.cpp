@@ -68,18 +68,21 @@ struct Recurrence {
 
 // `zero_state`: the state before the step is all zeros, so is its product with W_hh.
 template <class T>
-void step_forward(Recurrence& R, const T* gi, std::int64_t t, bool zero_state) {
+void step_forward(Recurrence& R, T* gi, std::int64_t t, bool zero_state) {
     const std::int64_t GH = R.GH(), SH = R.SH();
     T* states = R.states.data<T>();
     const T* sp = states + R.row_before(t) * R.N * SH;
-    T* gh = R.gh.data<T>();
-    // gh (N, G·H) = h (N, H; rows strided by S·H) W_hh^T
-    if (zero_state)
+    // h (N, H; rows strided by S·H) W_hh^T: added into the step's rows of gi, except for GRU,
+    // whose n gate needs it apart (gh).
+    T* git = gi + R.rows_of(t);
+    T* gh = R.kind == CellKind::GRU ? R.gh.data<T>() : nullptr;
+    if (gh && zero_state)
         std::fill_n(gh, R.N * GH, T(0));
-    else
-        cpu::gemm<T>(false, true, R.N, GH, R.H, T(1), sp, SH, R.w_hh.data<T>(), R.H, T(0), gh, GH);
-    cpu::cell_forward<T>({R.kind, R.N, R.H, gi + R.rows_of(t), GH, gh, GH, R.b_ih.data<T>(),
-                          R.b_hh.data<T>(), sp, states + R.row_after(t) * R.N * SH, SH,
+    else if (!zero_state)
+        cpu::gemm<T>(false, true, R.N, GH, R.H, T(1), sp, SH, R.w_hh.data<T>(), R.H, T(gh ? 0 : 1),
+                     gh ? gh : git, GH);
+    cpu::cell_forward<T>({R.kind, R.N, R.H, git, GH, gh, GH, R.b_ih.data<T>(), R.b_hh.data<T>(), sp,
+                          states + R.row_after(t) * R.N * SH, SH,
                           R.SV ? R.saved.data<T>() + t * R.N * R.SV * R.H : nullptr, R.valid(t)});
 }
 
@@ -102,15 +105,17 @@ Tensor step_backward(Recurrence& R, std::int64_t t, Tensor gy, bool through_gemm
     const T* states = R.states.data<T>();
     T* dgh = R.dgh.data<T>() + R.rows_of(t);
     Tensor dsp = Tensor::empty({R.N, SH}, R.states.dtype());
+    // Where dh_prev's element-wise part is zero, the GEMM below writes it rather than adds.
+    const bool gemm_writes_dh = through_gemm && R.kind != CellKind::GRU && !R.mask;
     cpu::cell_backward<T>({R.kind, R.N, R.H, gy.data<T>(), gy.stride(0),
                            states + R.row_before(t) * R.N * SH, states + R.row_after(t) * R.N * SH,
                            SH, R.SV ? R.saved.data<T>() + t * R.N * R.SV * R.H : nullptr,
                            R.valid(t), R.dgi.data<T>() + R.rows_of(t), GH, dgh, GH, dsp.data<T>(),
-                           SH});
-    // dh_prev += dgh_t (N, G·H) W_hh (G·H, H)
+                           SH, gemm_writes_dh});
+    // dh_prev (+)= dgh_t (N, G·H) W_hh (G·H, H)
     if (through_gemm)
-        cpu::gemm<T>(false, false, R.N, R.H, GH, T(1), dgh, GH, R.w_hh.data<T>(), R.H, T(1),
-                     dsp.data<T>(), SH);
+        cpu::gemm<T>(false, false, R.N, R.H, GH, T(1), dgh, GH, R.w_hh.data<T>(), R.H,
+                     T(gemm_writes_dh ? 0 : 1), dsp.data<T>(), SH);
     return dsp;
 }
 
@@ -205,7 +210,7 @@ Direction run_direction(CellKind kind, const char* name, const Tensor& gi, std::
     Tensor g = gi.is_contiguous() ? gi : gi.contiguous();
     dispatch(dt, name, [&](auto tag) {
         using TT = decltype(tag);
-        const TT* pg = g.data<TT>();
+        TT* pg = g.data<TT>();  // gi is this function's own: the steps add into it
         Tensor prev = s0;
         for (std::int64_t k = 0; k < T; ++k) {
             std::int64_t t = reverse ? T - 1 - k : k;

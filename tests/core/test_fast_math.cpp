@@ -65,5 +65,27 @@ TEST(FastMath, ExpEdges) {
     EXPECT_EQ(fast_log(2.0), std::log(2.0));
 }
 
+TEST(FastMath, Expm1KeepsRelativeAccuracyNearZero) {
+    // Both signs, from 1e-30 (where e^x - 1 by exp would be 0) out to the clamp, log-spaced.
+    double worst = 0;
+    float at = 0;
+    for (int sign : {-1, 1})
+        for (double m = 1e-30; m < 87; m *= 1.0001) {
+            const float x = static_cast<float>(sign * m);
+            const double want = std::expm1(static_cast<double>(x));
+            const double err = std::abs(expm1_f(x) - want) / std::abs(want);
+            if (err > worst) worst = err, at = x;
+        }
+    EXPECT_LE(worst, 4e-7) << "worst at x = " << at;
+}
+
+TEST(FastMath, Expm1Edges) {
+    EXPECT_EQ(expm1_f(0.0f), 0.0f);
+    EXPECT_EQ(expm1_f(-100.0f), -1.0f);
+    EXPECT_EQ(expm1_f(-kInf), -1.0f);
+    EXPECT_GT(expm1_f(1000.0f), 1e38f);  // clamped like exp_f
+    EXPECT_TRUE(std::isnan(expm1_f(std::numeric_limits<float>::quiet_NaN())));
+}
+
 }  // namespace
 }  // namespace soma::backend::cpu

@@ -41,6 +41,26 @@ inline float exp_f(float x) {
     return underflow ? 0.0f : e;
 }
 
+// e^x - 1 with the relative accuracy of exp everywhere, also near 0 where exp(x) - 1 cancels:
+// the same reduction as exp_f, then 2^n (e^r - 1) + (2^n - 1). Multiplying by 2^n is exact, so
+// the sum rounds once; for n = 0 it is the polynomial alone. Below -87 the result is -1.
+inline float expm1_f(float x) {
+    x = std::min(std::max(x, -87.0f), 88.0f);  // NaN stays NaN
+    float shifted = x * 1.44269504088896341f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    std::int32_t ni = std::bit_cast<std::int32_t>(shifted) - 0x4B400000;
+    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
+    float p = 1.0f / 5040;  // (e^r - 1) / r
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    const float scale = std::bit_cast<float>((ni + 127) << 23);
+    return scale * (p * r) + (scale - 1.0f);
+}
+
 // x = m 2^e with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <=
 // 0.172, by its odd series up to s^9 (the next term is below float epsilon). Denormals are
 // scaled into the normal range first.

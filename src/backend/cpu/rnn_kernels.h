@@ -29,7 +29,9 @@ struct CellForwardArgs {
     std::int64_t N, H;
     const T* gi;  // (N, G*H) input part x W_ih^T, biases not included
     std::int64_t ld_gi;
-    const T* gh;  // (N, G*H) recurrent part h W_hh^T, biases not included
+    // (N, G*H) recurrent part h W_hh^T, biases not included; null when the caller's GEMM
+    // already added it into gi (not for GRU, whose n gate needs it apart)
+    const T* gh;
     std::int64_t ld_gh;
     const T* b_ih;  // (G*H); never null (zeros for a layer without bias)
     const T* b_hh;
@@ -57,6 +59,9 @@ struct CellBackwardArgs {
     std::int64_t ld_dgh;
     T* ds_prev;  // (N, S*H) the element-wise part of the gradient of s_prev; the caller adds
     std::int64_t ld_dsp;  // dgh W_hh to its h columns
+    // RNN and LSTM without a mask: the element-wise part of dh_prev is zero, and the caller's
+    // GEMM writes (beta = 0) rather than adds, so the kernel leaves the h columns alone.
+    bool gemm_writes_dh = false;
 };
 
 template <class T>
