@@ -1,13 +1,16 @@
-// The fused recurrence. Per direction: one GEMM for the input part of all gates (an ordinary
-// matmul node), then per step one GEMM for the recurrent part and one fused kernel, recorded as
-// one node whose output is the new state (N, S·H), a view into a buffer of all states.
+// The fused recurrence. Per direction: one GEMM for the input part of all gates over the whole
+// sequence, then per step one GEMM for the recurrent part and one fused kernel, recorded as one
+// node whose output is the new state (N, S·H), a view into a buffer of all states.
 //
-// Only the first step's node has edges to gi, W_hh and the biases. The later steps write their
-// gate gradients into buffers the steps share; the first step runs last in every backward pass
-// (each step consumes the previous one's state), so it hands out the whole buffers then: gi's
-// gradient as is, dW_hh as one GEMM over all steps, the bias gradients as column sums. This
-// keeps a backward pass O(T), where a per-step slice of gi would cost a full-size gradient per
-// step.
+// Each row of that buffer holds a step's input next to the state it starts from, [x_t | h | c],
+// so that the weight gradients of one step are one product with one matrix: dW = dgates^T
+// [x | h_prev] over all steps at once gives dW_ih and dW_hh together.
+//
+// Only the first step's node has edges to the layer input and the weights. The later steps
+// write their gate gradients into buffers the steps share; the first step runs last in every
+// backward pass (each step consumes the previous one's state), so it hands out the whole
+// buffers then: dx and the weight gradients as GEMMs over all steps, the bias gradients as
+// column sums. This keeps a backward pass O(T).
 
 #include <algorithm>
 #include <cstring>
@@ -43,12 +46,17 @@ const char* step_node_name(CellKind k) {
 struct Recurrence {
     CellKind kind;
     const char* name;
-    std::int64_t T, N, H, G, S, SV;
+    std::int64_t T, N, F, H, G, S, SV;
     bool reverse;
-    Tensor w_hh, b_ih, b_hh;  // detached data; zero biases for a layer without bias
-    Tensor states;            // (T + 1, N, S·H): the initial state and the state after each step
-    Tensor saved;             // (T, N, SV·H): gate values for backward, by time step
-    Tensor gh;                // (N, G·H): the recurrent GEMM's output, reused by every step
+    bool input_batch_first;
+    Shape input_shape;
+    Tensor w_ih, w_hh, b_ih, b_hh;  // detached data; zero biases for a layer without bias
+    Tensor w_cat;                   // but GRU: [W_ih | W_hh] (G·H, F + H)
+    // (T + 1, N, F + S·H): rows of [x_t | state before step t], the last state with no input
+    Tensor states;
+    Tensor saved;  // (T, N, SV·H): gate values for backward, by time step
+    // (N, G·H), reused by every step: the gates' pre-activations, or for GRU the recurrent part
+    Tensor gates;
     std::shared_ptr<const Mask> mask;
     // Alive during a backward pass: the gradients of the input part and of the recurrent part
     // (T·N, G·H), one buffer where the two coincide, and which steps have filled their rows.
@@ -57,32 +65,51 @@ struct Recurrence {
 
     std::int64_t GH() const { return G * H; }
     std::int64_t SH() const { return S * H; }
+    std::int64_t W() const { return F + S * H; }  // row width of `states`
     // The reverse direction walks t = T-1 .. 0 and stores the state after step t in row t.
     std::int64_t row_before(std::int64_t t) const { return reverse ? t + 1 : t; }
     std::int64_t row_after(std::int64_t t) const { return reverse ? t : t + 1; }
+    // The rows before steps 0 .. T-1 are consecutive: the steps' [x_t | h_prev] as one matrix.
+    std::int64_t first_row() const { return reverse ? 1 : 0; }
     std::int64_t rows_of(std::int64_t t) const { return t * N * GH(); }  // gi is time-major
+    template <class T>
+    T* row(std::int64_t r) const {
+        return states.data<T>() + r * N * W();
+    }
+    template <class T>
+    T* state(std::int64_t r) const {
+        return row<T>(r) + F;
+    }
     const unsigned char* valid(std::int64_t t) const {
         return mask ? mask->data() + t * N : nullptr;
     }
 };
 
 // `zero_state`: the state before the step is all zeros, so is its product with W_hh.
+// gi: GRU's input part of all steps' gates, from one GEMM over the sequence.
 template <class T>
-void step_forward(Recurrence& R, T* gi, std::int64_t t, bool zero_state) {
-    const std::int64_t GH = R.GH(), SH = R.SH();
-    T* states = R.states.data<T>();
-    const T* sp = states + R.row_before(t) * R.N * SH;
-    // h (N, H; rows strided by S·H) W_hh^T: added into the step's rows of gi, except for GRU,
-    // whose n gate needs it apart (gh).
-    T* git = gi + R.rows_of(t);
-    T* gh = R.kind == CellKind::GRU ? R.gh.data<T>() : nullptr;
-    if (gh && zero_state)
-        std::fill_n(gh, R.N * GH, T(0));
-    else if (!zero_state)
-        cpu::gemm<T>(false, true, R.N, GH, R.H, T(1), sp, SH, R.w_hh.data<T>(), R.H, T(gh ? 0 : 1),
-                     gh ? gh : git, GH);
-    cpu::cell_forward<T>({R.kind, R.N, R.H, git, GH, gh, GH, R.b_ih.data<T>(), R.b_hh.data<T>(), sp,
-                          states + R.row_after(t) * R.N * SH, SH,
+void step_forward(Recurrence& R, const T* gi, std::int64_t t, bool zero_state) {
+    const std::int64_t GH = R.GH();
+    const T* sp = R.state<T>(R.row_before(t));
+    T* gates = R.gates.data<T>();
+    const T* git;
+    if (R.kind == CellKind::GRU) {
+        // The n gate needs h W_hn^T apart: gates holds the recurrent part.
+        git = gi + R.rows_of(t);
+        if (zero_state)
+            std::fill_n(gates, R.N * GH, T(0));
+        else
+            cpu::gemm<T>(false, true, R.N, GH, R.H, T(1), sp, R.W(), R.w_hh.data<T>(), R.H, T(0),
+                         gates, GH);
+    } else {
+        // [x_t | h] (N, F + H; rows strided by W) [W_ih | W_hh]^T: one GEMM for both parts.
+        const std::int64_t K = zero_state ? R.F : R.F + R.H;
+        cpu::gemm<T>(false, true, R.N, GH, K, T(1), R.row<T>(R.row_before(t)), R.W(),
+                     R.w_cat.data<T>(), R.F + R.H, T(0), gates, GH);
+        git = gates;
+    }
+    cpu::cell_forward<T>({R.kind, R.N, R.H, git, GH, R.kind == CellKind::GRU ? gates : nullptr, GH,
+                          R.b_ih.data<T>(), R.b_hh.data<T>(), sp, R.state<T>(R.row_after(t)), R.W(),
                           R.SV ? R.saved.data<T>() + t * R.N * R.SV * R.H : nullptr, R.valid(t)});
 }
 
@@ -102,16 +129,15 @@ Tensor step_backward(Recurrence& R, std::int64_t t, Tensor gy, bool through_gemm
         R.filled.assign(R.T, 0);
     }
     R.filled[t] = 1;
-    const T* states = R.states.data<T>();
     T* dgh = R.dgh.data<T>() + R.rows_of(t);
     Tensor dsp = Tensor::empty({R.N, SH}, R.states.dtype());
     // Where dh_prev's element-wise part is zero, the GEMM below writes it rather than adds.
     const bool gemm_writes_dh = through_gemm && R.kind != CellKind::GRU && !R.mask;
     cpu::cell_backward<T>({R.kind, R.N, R.H, gy.data<T>(), gy.stride(0),
-                           states + R.row_before(t) * R.N * SH, states + R.row_after(t) * R.N * SH,
-                           SH, R.SV ? R.saved.data<T>() + t * R.N * R.SV * R.H : nullptr,
-                           R.valid(t), R.dgi.data<T>() + R.rows_of(t), GH, dgh, GH, dsp.data<T>(),
-                           SH, gemm_writes_dh});
+                           R.state<T>(R.row_before(t)), R.state<T>(R.row_after(t)), R.W(),
+                           R.SV ? R.saved.data<T>() + t * R.N * R.SV * R.H : nullptr, R.valid(t),
+                           R.dgi.data<T>() + R.rows_of(t), GH, dgh, GH, dsp.data<T>(), SH,
+                           gemm_writes_dh});
     // dh_prev (+)= dgh_t (N, G·H) W_hh (G·H, H)
     if (through_gemm)
         cpu::gemm<T>(false, false, R.N, R.H, GH, T(1), dgh, GH, R.w_hh.data<T>(), R.H,
@@ -119,43 +145,75 @@ Tensor step_backward(Recurrence& R, std::int64_t t, Tensor gy, bool through_gemm
     return dsp;
 }
 
-// The first step's extra gradients: gi, W_hh, b_ih, b_hh (inputs 1..4), from the full buffers.
+// dx (T, N, F) or (N, T, F), the input's layout, contiguous: dgi (T·N, G·H) W_ih (G·H, F).
+template <class T>
+Tensor input_grad(const Recurrence& R) {
+    const std::int64_t GH = R.GH();
+    Tensor dx = Tensor::empty(R.input_shape, R.states.dtype());
+    if (!R.input_batch_first) {
+        cpu::gemm<T>(false, false, R.T * R.N, R.F, GH, T(1), R.dgi.data<T>(), GH, R.w_ih.data<T>(),
+                     R.F, T(0), dx.data<T>(), R.F);
+        return dx;
+    }
+    // Batch-first: step t's rows go to dx[:, t], rows T·F apart.
+    for (std::int64_t t = 0; t < R.T; ++t)
+        cpu::gemm<T>(false, false, R.N, R.F, GH, T(1), R.dgi.data<T>() + R.rows_of(t), GH,
+                     R.w_ih.data<T>(), R.F, T(0), dx.data<T>() + t * R.F, R.T * R.F);
+    return dx;
+}
+
+// The first step's extra gradients: x, W_ih, W_hh, b_ih, b_hh (inputs 1..5), from the full
+// buffers.
 template <class T>
 void hand_out(Recurrence& R, const NeedsGrad& needs, Grads& g) {
-    const std::int64_t GH = R.GH(), rows = R.T * R.N;
+    const std::int64_t GH = R.GH(), rows = R.T * R.N, F = R.F, H = R.H;
+    const DType dt = R.states.dtype();
     // Steps this pass did not reach (the loss does not depend on them) contribute zeros.
     for (std::int64_t t = 0; t < R.T; ++t)
         if (!R.filled[t]) {
             std::fill_n(R.dgi.data<T>() + R.rows_of(t), R.N * GH, T(0));
             std::fill_n(R.dgh.data<T>() + R.rows_of(t), R.N * GH, T(0));
         }
+    if (needs[1]) g[1] = input_grad<T>(R);
+    // The steps' [x_t | h_prev] rows: one (T·N, F + H) matrix with row stride W.
+    const T* xh = R.row<T>(R.first_row());
+    const T* dgi = R.dgi.data<T>();
     const T* dgh = R.dgh.data<T>();
-    if (needs[2]) {
-        // dW_hh (G·H, H) = sum_t dgh_t^T h_{t-1}: the previous states of all steps are the
-        // rows [reverse, reverse + T) of `states`, one (T·N, H) matrix with row stride S·H.
-        Tensor dw = Tensor::empty({GH, R.H}, R.states.dtype());
-        const T* hprev = R.states.data<T>() + (R.reverse ? 1 : 0) * R.N * R.SH();
-        cpu::gemm<T>(true, false, GH, R.H, rows, T(1), dgh, GH, hprev, R.SH(), T(0), dw.data<T>(),
-                     R.H);
-        g[2] = dw;
+    if (needs[2] && needs[3] && R.dgh.same(R.dgi)) {
+        // dW_ih and dW_hh side by side: dgates^T (G·H, T·N) [x | h_prev] (T·N, F + H).
+        Tensor dw = Tensor::empty({GH, F + H}, dt);
+        cpu::gemm<T>(true, false, GH, F + H, rows, T(1), dgi, GH, xh, R.W(), T(0), dw.data<T>(),
+                     F + H);
+        g[2] = dw.narrow(1, 0, F).contiguous();
+        g[3] = dw.narrow(1, F, H).contiguous();
+    } else {
+        if (needs[2]) {
+            g[2] = Tensor::empty({GH, F}, dt);
+            cpu::gemm<T>(true, false, GH, F, rows, T(1), dgi, GH, xh, R.W(), T(0), g[2].data<T>(),
+                         F);
+        }
+        if (needs[3]) {
+            g[3] = Tensor::empty({GH, H}, dt);
+            cpu::gemm<T>(true, false, GH, H, rows, T(1), dgh, GH, xh + F, R.W(), T(0),
+                         g[3].data<T>(), H);
+        }
     }
-    if (needs[3]) {
-        g[3] = Tensor::empty({GH}, R.states.dtype());
-        cpu::column_sums<T>(R.dgi.data<T>(), rows, GH, GH, g[3].data<T>());
+    if (needs[4]) {
+        g[4] = Tensor::empty({GH}, dt);
+        cpu::column_sums<T>(dgi, rows, GH, GH, g[4].data<T>());
     }
-    if (needs[4] && needs[3] && R.dgh.same(R.dgi)) {
-        g[4] = g[3].clone();
-    } else if (needs[4]) {
-        g[4] = Tensor::empty({GH}, R.states.dtype());
-        cpu::column_sums<T>(dgh, rows, GH, GH, g[4].data<T>());
+    if (needs[5] && needs[4] && R.dgh.same(R.dgi)) {
+        g[5] = g[4].clone();
+    } else if (needs[5]) {
+        g[5] = Tensor::empty({GH}, dt);
+        cpu::column_sums<T>(dgh, rows, GH, GH, g[5].data<T>());
     }
-    if (needs[1]) g[1] = R.dgi;
 }
 
 Tensor record_step(const std::shared_ptr<Recurrence>& R, std::int64_t t, bool first,
-                   const Tensor& s_prev, const Tensor& gi, const RecurrentWeights& w) {
-    const std::int64_t SH = R->SH();
-    Tensor out = Tensor::make_view(R->states, {R->N, SH}, {SH, 1}, R->row_after(t) * R->N * SH);
+                   const Tensor& s_prev, const Tensor& x, const RecurrentWeights& w) {
+    Tensor out = Tensor::make_view(R->states, {R->N, R->SH()}, {R->W(), 1},
+                                   R->row_after(t) * R->N * R->W() + R->F);
     const char* name = step_node_name(R->kind);
     if (!first)
         return autograd::record(name, out, {s_prev}, [R, t](const Tensor& gy) {
@@ -163,11 +221,11 @@ Tensor record_step(const std::shared_ptr<Recurrence>& R, std::int64_t t, bool fi
                 return Grads{step_backward<decltype(tag)>(*R, t, gy, true)};
             });
         });
-    Tensor inputs[5] = {s_prev, gi, w.weight_hh, w.bias_ih, w.bias_hh};
-    return autograd::record(name, out, inputs, 5, [R, t](const Tensor& gy, const NeedsGrad& needs) {
+    Tensor inputs[6] = {s_prev, x, w.weight_ih, w.weight_hh, w.bias_ih, w.bias_hh};
+    return autograd::record(name, out, inputs, 6, [R, t](const Tensor& gy, const NeedsGrad& needs) {
         return dispatch(gy.dtype(), "rnn step", [&](auto tag) {
             using T = decltype(tag);
-            Grads g(5);
+            Grads g(6);
             Tensor dsp = step_backward<T>(*R, t, gy, needs[0]);
             if (needs[0]) g[0] = dsp;
             hand_out<T>(*R, needs, g);
@@ -182,40 +240,57 @@ struct Direction {
     std::vector<Tensor> steps;  // the state after each step (N, S·H), in time order
 };
 
-// gi: (T·N, G·H), rows time-major; s0: (N, S·H) or undefined (zeros).
-Direction run_direction(CellKind kind, const char* name, const Tensor& gi, std::int64_t T,
-                        std::int64_t N, const RecurrentWeights& w, const Tensor& s0,
+// x: (T, N, F), or (N, T, F) when `batch_first`; s0: (N, S·H) or undefined (zeros).
+Direction run_direction(CellKind kind, const char* name, const Tensor& x, bool batch_first,
+                        const RecurrentWeights& w, const Tensor& s0,
                         const std::shared_ptr<const Mask>& mask, bool reverse) {
     auto R = std::make_shared<Recurrence>();
-    const std::int64_t H = w.weight_hh.size(1);
-    const DType dt = gi.dtype();
-    R->kind = kind, R->name = name, R->T = T, R->N = N, R->H = H;
+    const std::int64_t T = x.size(batch_first ? 1 : 0), N = x.size(batch_first ? 0 : 1);
+    const std::int64_t F = x.size(2), H = w.weight_hh.size(1);
+    const DType dt = x.dtype();
+    R->kind = kind, R->name = name, R->T = T, R->N = N, R->F = F, R->H = H;
     R->G = cpu::cell_gates(kind), R->S = cpu::cell_state_width(kind);
     R->SV = cpu::cell_saved_width(kind), R->reverse = reverse;
+    R->input_batch_first = batch_first, R->input_shape = x.shape();
     const std::int64_t GH = R->GH(), SH = R->SH();
+    R->w_ih = w.weight_ih.detach().contiguous();
     R->w_hh = w.weight_hh.detach().contiguous();
     R->b_ih = w.bias_ih.defined() ? w.bias_ih.detach().contiguous() : zeros({GH}, dt);
     R->b_hh = w.bias_hh.defined() ? w.bias_hh.detach().contiguous() : zeros({GH}, dt);
-    R->states = Tensor::empty({T + 1, N, SH}, dt);
+    R->states = Tensor::empty({T + 1, N, R->W()}, dt);
     R->saved = Tensor::empty({R->SV ? T : 0, N, R->SV * H}, dt);
-    R->gh = Tensor::empty({N, GH}, dt);
+    if (kind != CellKind::GRU) R->w_cat = cat({R->w_ih, R->w_hh}, 1);
+    R->gates = Tensor::empty({N, GH}, dt);
     R->mask = mask;
-    Tensor first_row = Tensor::make_view(R->states, {N, SH}, {SH, 1}, (reverse ? T : 0) * N * SH);
+    Tensor first_state =
+        Tensor::make_view(R->states, {N, SH}, {R->W(), 1}, (reverse ? T : 0) * N * R->W() + F);
     if (s0.defined())
-        first_row.copy_(s0);
+        first_state.copy_(s0);
     else
-        first_row.zero_();
+        first_state.zero_();
 
     Direction d{R, std::vector<Tensor>(T)};
-    Tensor g = gi.is_contiguous() ? gi : gi.contiguous();
+    const Tensor xc = x.contiguous();
+    Tensor gi;  // GRU: the input part of every step's gates
     dispatch(dt, name, [&](auto tag) {
         using TT = decltype(tag);
-        TT* pg = g.data<TT>();  // gi is this function's own: the steps add into it
+        // x_t goes next to the state step t starts from.
+        const TT* px = xc.data<TT>();
+        for (std::int64_t t = 0; t < T; ++t)
+            for (std::int64_t n = 0; n < N; ++n)
+                std::memcpy(R->row<TT>(R->row_before(t)) + n * R->W(),
+                            px + (batch_first ? n * T + t : t * N + n) * F, F * sizeof(TT));
+        if (kind == CellKind::GRU) {
+            gi = Tensor::empty({T * N, GH}, dt);
+            cpu::gemm<TT>(false, true, T * N, GH, F, TT(1), R->row<TT>(R->first_row()), R->W(),
+                          R->w_ih.data<TT>(), F, TT(0), gi.data<TT>(), GH);
+        }
+        const TT* pg = gi.defined() ? gi.data<TT>() : nullptr;
         Tensor prev = s0;
         for (std::int64_t k = 0; k < T; ++k) {
             std::int64_t t = reverse ? T - 1 - k : k;
             step_forward<TT>(*R, pg, t, k == 0 && !s0.defined());
-            d.steps[t] = record_step(R, t, k == 0, prev, g, w);
+            d.steps[t] = record_step(R, t, k == 0, prev, x, w);
             prev = d.steps[t];
         }
     });
@@ -242,13 +317,13 @@ Tensor gather_outputs(const std::vector<Direction>& dirs, const LayerSpec& sp) {
         for (std::int64_t d = 0; d < D; ++d) {
             const Recurrence& R = *dirs[d].R;
             for (std::int64_t t = 0; t < T; ++t) {
-                const TT* src = R.states.data<TT>() + R.row_after(t) * N * S * H;
+                const TT* src = R.state<TT>(R.row_after(t));
                 for (std::int64_t n = 0; n < N; ++n) {
                     TT* dst = po + base(t) + n * ld + d * H;
                     if (mask && !(*mask)[t * N + n])
                         std::fill(dst, dst + H, TT(0));
                     else
-                        std::memcpy(dst, src + n * S * H, H * sizeof(TT));
+                        std::memcpy(dst, src + n * R.W(), H * sizeof(TT));
                 }
                 inputs.push_back(dirs[d].steps[t]);
             }
@@ -307,15 +382,11 @@ LayerResult fused_layer(const LayerSpec& sp, const Tensor& input,
                         const std::vector<Tensor>& h0, const std::vector<Tensor>& c0,
                         const std::shared_ptr<const Mask>& mask) {
     const std::int64_t T = sp.T, N = sp.N, H = sp.H;
-    // x: (T, N, F) or (N, T, F) -> (T·N, F) time-major. Copying a batch-first x costs T·N·F;
-    // batch-major gates would cost more (a second G·H-wide gradient buffer for dW_hh).
-    Tensor x = sp.input_batch_first ? input.transpose(0, 1).contiguous() : input;
-    Tensor x2 = x.reshape({T * N, x.size(-1)});
     std::vector<Direction> dirs;
     for (std::size_t d = 0; d < w.size(); ++d) {
-        Tensor gi = matmul(x2, w[d]->weight_ih.t());  // (T·N, G·H)
         Tensor s0 = initial_state(sp.kind, h0[d], c0[d], N, H, input.dtype());
-        dirs.push_back(run_direction(sp.kind, sp.name, gi, T, N, *w[d], s0, mask, d == 1));
+        dirs.push_back(
+            run_direction(sp.kind, sp.name, input, sp.input_batch_first, *w[d], s0, mask, d == 1));
     }
     LayerResult r;
     r.output = gather_outputs(dirs, sp);
@@ -334,9 +405,8 @@ LayerResult fused_layer(const LayerSpec& sp, const Tensor& input,
 CellResult fused_cell(CellKind kind, const char* name, const Tensor& x, const Tensor& h,
                       const Tensor& c, const RecurrentWeights& w) {
     const std::int64_t N = x.size(0), H = w.weight_hh.size(1);
-    Tensor gi = matmul(x, w.weight_ih.t());  // (N, G·H)
     Tensor s0 = initial_state(kind, h, c, N, H, x.dtype());
-    Direction d = run_direction(kind, name, gi, 1, N, w, s0, nullptr, false);
+    Direction d = run_direction(kind, name, x.unsqueeze(0), false, w, s0, nullptr, false);
     if (kind != CellKind::LSTM) return {d.steps[0], Tensor()};
     return {d.steps[0].narrow(1, 0, H), d.steps[0].narrow(1, H, H)};
 }

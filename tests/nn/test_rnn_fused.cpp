@@ -143,6 +143,36 @@ TEST(RNNFused, LastOutputOnlyMatchesComposed) {
 }
 
 // Central differences through 5 unrolled steps of each cell (fused), every input and weight.
+// A frozen input or recurrent weight: the fused layer then takes each weight gradient by its
+// own GEMM instead of one over [x | h_prev].
+TEST(RNNFused, FrozenWeightsLeaveTheOtherGradientsExact) {
+    for (std::string k : {"gru", "lstm"})
+        for (bool freeze_ih : {false, true}) {
+            SCOPED_TRACE(k + (freeze_ih ? " weight_ih frozen" : " weight_hh frozen"));
+            Config c{k, 1, true, true, true, false, {}};
+            std::vector<std::vector<Tensor>> grads(2);
+            for (int fused = 0; fused < 2; ++fused) {
+                auto m = make(c, fused);
+                to_float64(*m);
+                for (nn::RecurrentWeights& w : m->weights) {
+                    Tensor& frozen = freeze_ih ? w.weight_ih : w.weight_hh;
+                    frozen = frozen.detach();
+                }
+                manual_seed(5);
+                Tensor x = randn({3, 5, 3}, nullptr, kFloat64).requires_grad_();
+                nn::LSTMResult r = forward(*m, x, Tensor(), Tensor(), {});
+                sum(r.output * r.output).backward();
+                grads[fused].push_back(x.grad());
+                for (const Tensor& p : m->parameters())
+                    if (p.requires_grad()) grads[fused].push_back(p.grad());
+            }
+            ASSERT_EQ(grads[0].size(), grads[1].size());
+            for (std::size_t i = 0; i < grads[0].size(); ++i)
+                expect_close(grads[1][i], grads[0][i], 1e-8, 1e-10,
+                             "gradient " + std::to_string(i));
+        }
+}
+
 TEST(RNNFused, CellsGradCheckFiveSteps) {
     for (std::string kind : {"rnn_tanh", "rnn_relu", "gru", "lstm"}) {
         SCOPED_TRACE(kind);
