@@ -51,7 +51,9 @@ struct Recurrence {
     bool input_batch_first;
     Shape input_shape;
     Tensor w_ih, w_hh, b_ih, b_hh;  // detached data; zero biases for a layer without bias
-    Tensor w_cat;                   // but GRU: [W_ih | W_hh] (G·H, F + H)
+    // But GRU: [W_ih | W_hh]^T (F + H, G·H), stored transposed: OpenBLAS packs a plain
+    // right-hand operand faster, and the steps pack it T times.
+    Tensor w_cat_t;
     // (T + 1, N, F + S·H): rows of [x_t | state before step t], the last state with no input
     Tensor states;
     Tensor saved;  // (T, N, SV·H): gate values for backward, by time step
@@ -104,8 +106,8 @@ void step_forward(Recurrence& R, const T* gi, std::int64_t t, bool zero_state) {
     } else {
         // [x_t | h] (N, F + H; rows strided by W) [W_ih | W_hh]^T: one GEMM for both parts.
         const std::int64_t K = zero_state ? R.F : R.F + R.H;
-        cpu::gemm<T>(false, true, R.N, GH, K, T(1), R.row<T>(R.row_before(t)), R.W(),
-                     R.w_cat.data<T>(), R.F + R.H, T(0), gates, GH);
+        cpu::gemm<T>(false, false, R.N, GH, K, T(1), R.row<T>(R.row_before(t)), R.W(),
+                     R.w_cat_t.data<T>(), GH, T(0), gates, GH);
         git = gates;
     }
     cpu::cell_forward<T>({R.kind, R.N, R.H, git, GH, R.kind == CellKind::GRU ? gates : nullptr, GH,
@@ -259,7 +261,7 @@ Direction run_direction(CellKind kind, const char* name, const Tensor& x, bool b
     R->b_hh = w.bias_hh.defined() ? w.bias_hh.detach().contiguous() : zeros({GH}, dt);
     R->states = Tensor::empty({T + 1, N, R->W()}, dt);
     R->saved = Tensor::empty({R->SV ? T : 0, N, R->SV * H}, dt);
-    if (kind != CellKind::GRU) R->w_cat = cat({R->w_ih, R->w_hh}, 1);
+    if (kind != CellKind::GRU) R->w_cat_t = cat({R->w_ih, R->w_hh}, 1).t().contiguous();
     R->gates = Tensor::empty({N, GH}, dt);
     R->mask = mask;
     Tensor first_state =

@@ -84,25 +84,34 @@ void forward_row(const CellForwardArgs<T>& a, std::int64_t n) {
             break;
         case CellKind::GRU:
             if constexpr (kGh) {
+                // The sigmoids in their own loop, as for LSTM below.
+#pragma omp simd
+                for (std::int64_t j = 0; j < 2 * H; ++j) sv[j] = sig<T>(pre(0, j));  // r, z
 #pragma omp simd
                 for (std::int64_t j = 0; j < H; ++j) {
-                    T r = sig<T>(pre(0, j)), z = sig<T>(pre(1, j));
+                    T r = sv[j], z = sv[H + j];
                     T ghn = gh[2 * H + j] + bh[2 * H + j];
                     T nv = th<T>(gi[2 * H + j] + bi[2 * H + j] + r * ghn);
                     sn[j] = (T(1) - z) * nv + z * sp[j];
-                    sv[j] = r, sv[H + j] = z, sv[2 * H + j] = nv, sv[3 * H + j] = ghn;
+                    sv[2 * H + j] = nv, sv[3 * H + j] = ghn;
                 }
             }
             break;
         case CellKind::LSTM:
+            // One gate function per loop: each iteration is then one short chain, and the core
+            // overlaps many; in one loop over all five functions the chain through c made the
+            // fmnist-lstm forward's cells 25% slower (1.22 against 0.98 ms).
+#pragma omp simd
+            for (std::int64_t j = 0; j < 2 * H; ++j) sv[j] = sig<T>(pre(0, j));  // i, f
+#pragma omp simd
+            for (std::int64_t j = 0; j < H; ++j) sv[2 * H + j] = th<T>(pre(2, j));  // g
+#pragma omp simd
+            for (std::int64_t j = 0; j < H; ++j) sv[3 * H + j] = sig<T>(pre(3, j));  // o
 #pragma omp simd
             for (std::int64_t j = 0; j < H; ++j) {
-                T i = sig<T>(pre(0, j)), f = sig<T>(pre(1, j));
-                T g = th<T>(pre(2, j)), o = sig<T>(pre(3, j));
-                T c = f * sp[H + j] + i * g;
+                T c = sv[H + j] * sp[H + j] + sv[j] * sv[2 * H + j];
                 T tc = th<T>(c);
-                sn[H + j] = c, sn[j] = o * tc;
-                sv[j] = i, sv[H + j] = f, sv[2 * H + j] = g, sv[3 * H + j] = o, sv[4 * H + j] = tc;
+                sn[H + j] = c, sn[j] = sv[3 * H + j] * tc, sv[4 * H + j] = tc;
             }
             break;
     }
