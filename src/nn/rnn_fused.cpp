@@ -14,8 +14,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <variant>
 
 #include "backend/cpu/gemm.h"
+#include "backend/cpu/packed_gemm.h"
 #include "backend/cpu/reduce.h"
 #include "backend/cpu/rnn_kernels.h"
 #include "nn/rnn_detail.h"
@@ -51,9 +53,19 @@ struct Recurrence {
     bool input_batch_first;
     Shape input_shape;
     Tensor w_ih, w_hh, b_ih, b_hh;  // detached data; zero biases for a layer without bias
-    // But GRU: [W_ih | W_hh]^T (F + H, G·H), stored transposed: OpenBLAS packs a plain
-    // right-hand operand faster, and the steps pack it T times.
-    Tensor w_cat_t;
+    // The recurrent products' right-hand operands, packed once for all steps (packed_gemm.h).
+    template <class T>
+    struct Packed {
+        // Forward: [W_ih | W_hh]^T (F + H, G·H), or for GRU W_hh^T (H, G·H).
+        cpu::PackedRhs<T> forward;
+        // Backward: W_hh (G·H, H), packed by the first step of a backward pass.
+        cpu::PackedRhs<T> backward;
+    };
+    std::variant<Packed<float>, Packed<double>> packed;
+    template <class T>
+    Packed<T>& packed_as() {
+        return std::get<Packed<T>>(packed);
+    }
     // (T + 1, N, F + S·H): rows of [x_t | state before step t], the last state with no input
     Tensor states;
     Tensor saved;  // (T, N, SV·H): gate values for backward, by time step
@@ -108,13 +120,12 @@ void step_forward(Recurrence& R, const T* gi, std::int64_t t, bool zero_state) {
         if (zero_state)
             std::fill_n(gates, R.N * GH, T(0));
         else
-            cpu::gemm<T>(false, true, R.N, GH, R.H, T(1), sp, R.W(), R.w_hh.data<T>(), R.H, T(0),
-                         gates, GH);
+            cpu::gemm_packed<T>(R.N, R.H, sp, R.W(), R.packed_as<T>().forward, T(0), gates, GH);
     } else {
         // [x_t | h] (N, F + H; rows strided by W) [W_ih | W_hh]^T: one GEMM for both parts.
         const std::int64_t K = zero_state ? R.F : R.F + R.H;
-        cpu::gemm<T>(false, false, R.N, GH, K, T(1), R.row<T>(R.row_before(t)), R.W(),
-                     R.w_cat_t.data<T>(), GH, T(0), gates, GH);
+        cpu::gemm_packed<T>(R.N, K, R.row<T>(R.row_before(t)), R.W(), R.packed_as<T>().forward,
+                            T(0), gates, GH);
         git = gates;
     }
     cpu::cell_forward<T>({R.kind, R.N, R.H, git, GH, R.kind == CellKind::GRU ? gates : nullptr, GH,
@@ -197,9 +208,11 @@ Tensor step_backward(Recurrence& R, std::int64_t t, Tensor gy, bool through_gemm
                            R.dgi.data<T>() + R.rows_of(t), GH, dgh, GH, dsp.data<T>(), SH,
                            gemm_writes_dh});
     // dh_prev (+)= dgh_t (N, G·H) W_hh (G·H, H)
-    if (through_gemm)
-        cpu::gemm<T>(false, false, R.N, R.H, GH, T(1), dgh, GH, R.w_hh.data<T>(), R.H,
-                     T(gemm_writes_dh ? 0 : 1), dsp.data<T>(), SH);
+    if (through_gemm) {
+        cpu::PackedRhs<T>& w_hh = R.packed_as<T>().backward;
+        if (w_hh.empty()) w_hh = cpu::PackedRhs<T>(R.w_hh.data<T>(), GH, R.H, R.H, false);
+        cpu::gemm_packed<T>(R.N, GH, dgh, GH, w_hh, T(gemm_writes_dh ? 0 : 1), dsp.data<T>(), SH);
+    }
     pend_weight_grads<T>(R, t);
     return dsp;
 }
@@ -279,6 +292,7 @@ Tensor record_step(const std::shared_ptr<Recurrence>& R, std::int64_t t, bool fi
             hand_out<T>(*R, needs, g);
             // The next backward pass starts from zeros.
             R->dgi = R->dgh = R->dw = R->dw_hh = Tensor();
+            R->packed_as<T>().backward = {};
             R->pend_begin = R->pend_end = 0;
             return g;
         });
@@ -309,7 +323,6 @@ Direction run_direction(CellKind kind, const char* name, const Tensor& x, bool b
     R->b_hh = w.bias_hh.defined() ? w.bias_hh.detach().contiguous() : zeros({GH}, dt);
     R->states = Tensor::empty({T + 1, N, R->W()}, dt);
     R->saved = Tensor::empty({R->SV ? T : 0, N, R->SV * H}, dt);
-    if (kind != CellKind::GRU) R->w_cat_t = cat({R->w_ih, R->w_hh}, 1).t().contiguous();
     R->gates = Tensor::empty({N, GH}, dt);
     R->mask = mask;
     R->grad_w_ih = w.weight_ih.requires_grad(), R->grad_w_hh = w.weight_hh.requires_grad();
@@ -338,6 +351,13 @@ Direction run_direction(CellKind kind, const char* name, const Tensor& x, bool b
                           R->w_ih.data<TT>(), F, TT(0), gi.data<TT>(), GH);
         }
         const TT* pg = gi.defined() ? gi.data<TT>() : nullptr;
+        auto& packed = R->packed.template emplace<Recurrence::Packed<TT>>();
+        if (kind == CellKind::GRU) {
+            packed.forward = cpu::PackedRhs<TT>(R->w_hh.data<TT>(), H, GH, H, true);
+        } else {
+            const Tensor w_cat = cat({R->w_ih, R->w_hh}, 1);  // (G·H, F + H)
+            packed.forward = cpu::PackedRhs<TT>(w_cat.data<TT>(), F + H, GH, F + H, true);
+        }
         Tensor prev = s0;
         for (std::int64_t k = 0; k < T; ++k) {
             std::int64_t t = reverse ? T - 1 - k : k;

@@ -43,9 +43,6 @@ void blas_gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::
         cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-// Below this many multiply-adds (a few microseconds on one core) a second thread costs more
-// to wake than it saves.
-constexpr double kSplitWork = 1 << 18;
 // Blocks are whole multiples of this many rows or columns, which keeps BLAS's register tiles
 // full at the block edges.
 constexpr std::int64_t kBlockAlign = 16;
@@ -92,7 +89,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
     const std::int64_t len = by_columns ? n : m;
     const std::int64_t blocks =
         std::min<std::int64_t>(threads, (len + kBlockAlign - 1) / kBlockAlign);
-    if (blocks < 2 || double(m) * double(n) * double(k) < kSplitWork) {
+    if (blocks < 2 || double(m) * double(n) * double(k) < kGemmSplitWork) {
         blas_gemm<T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }

@@ -11,6 +11,10 @@
 
 namespace soma::backend::cpu {
 
+// Below this many multiply-adds (a few microseconds on one core) a second thread costs more
+// to wake than it saves.
+inline constexpr double kGemmSplitWork = 1 << 18;
+
 // C (m, n) = alpha op(A) op(B) + beta C, row-major, op = transpose when the flag is set.
 // Runs on the calling thread inside a parallel region, else split across the threads when the
 // product is large enough to pay for it.
