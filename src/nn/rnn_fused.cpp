@@ -411,9 +411,11 @@ Tensor gather_outputs(const std::vector<Direction>& dirs, const LayerSpec& sp) {
             return dispatch(dt, "RNNOutputBackward", [&](auto tag) {
                 using TT = decltype(tag);
                 const TT* src = gy.data<TT>() - gy.offset() + off;
-                for (std::int64_t n = 0; n < N; ++n)
-                    for (std::int64_t j = 0; j < H; ++j)
-                        if (src[n * ld + j] != TT(0)) return false;
+                for (std::int64_t n = 0; n < N; ++n) {
+                    bool nonzero = false;  // no early exit inside a row: the loop vectorises
+                    for (std::int64_t j = 0; j < H; ++j) nonzero |= src[n * ld + j] != TT(0);
+                    if (nonzero) return false;
+                }
                 return true;
             });
         };
