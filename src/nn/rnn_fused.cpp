@@ -79,9 +79,9 @@ struct Recurrence {
     // (T·N, G·H), one buffer where the two coincide, and which steps have filled their rows.
     Tensor dgi, dgh;
     std::vector<unsigned char> filled;
-    // The weight gradients so far ([dW_ih | dW_hh] when joint, else dW_ih and dW_hh apart),
-    // and the filled steps [pend_begin, pend_end) not yet added to them.
-    Tensor dw, dw_hh;
+    // The weight and bias gradients so far ([dW_ih | dW_hh] when joint, else dW_ih and dW_hh
+    // apart; db_hh only for GRU), and the filled steps [pend_begin, pend_end) not yet added.
+    Tensor dw, dw_hh, db_ih, db_hh;
     std::int64_t pend_begin = 0, pend_end = 0;
 
     std::int64_t GH() const { return G * H; }
@@ -133,8 +133,9 @@ void step_forward(Recurrence& R, const T* gi, std::int64_t t, bool zero_state) {
                           R.SV ? R.saved.data<T>() + t * R.N * R.SV * R.H : nullptr, R.valid(t)});
 }
 
-// Adds steps [t0, t1)'s part of the weight gradients: dgates^T (G·H, rows) [x | h_prev] (rows,
-// F + H), the states rows before those steps read with row stride W.
+// Adds steps [t0, t1)'s part of the weight gradients, dgates^T (G·H, rows) [x | h_prev] (rows,
+// F + H) with the states rows before those steps read with row stride W, and of the bias
+// gradients, dgates' column sums.
 template <class T>
 void add_weight_grads(Recurrence& R, std::int64_t t0, std::int64_t t1) {
     const std::int64_t GH = R.GH(), F = R.F, H = R.H, rows = (t1 - t0) * R.N;
@@ -149,6 +150,13 @@ void add_weight_grads(Recurrence& R, std::int64_t t0, std::int64_t t1) {
         cpu::gemm<T>(true, false, GH, cols, rows, T(1), dg, GH, xs, R.W(), beta, dw.data<T>(),
                      cols);
     };
+    auto add_sums = [&](Tensor& db, const T* dg) {
+        const bool accumulate = db.defined();
+        if (!accumulate) db = Tensor::empty({GH}, dt);
+        cpu::column_sums<T>(dg, rows, GH, GH, db.data<T>(), accumulate);
+    };
+    add_sums(R.db_ih, dgi);
+    if (!R.dgh.same(R.dgi)) add_sums(R.db_hh, dgh);
     if (R.joint) {
         add(R.dw, dgi, xh, F + H);
         return;
@@ -235,18 +243,16 @@ Tensor input_grad(const Recurrence& R) {
 }
 
 // The first step's extra gradients: x, W_ih, W_hh, b_ih, b_hh (inputs 1..5), from the full
-// buffers.
+// buffers and the sums so far.
 template <class T>
 void hand_out(Recurrence& R, const NeedsGrad& needs, Grads& g) {
-    const std::int64_t GH = R.GH(), rows = R.T * R.N, F = R.F, H = R.H;
-    const DType dt = R.states.dtype();
-    // Steps this pass did not reach (the loss does not depend on them) contribute zeros.
-    for (std::int64_t t = 0; t < R.T; ++t)
-        if (!R.filled[t]) {
-            std::fill_n(R.dgi.data<T>() + R.rows_of(t), R.N * GH, T(0));
-            std::fill_n(R.dgh.data<T>() + R.rows_of(t), R.N * GH, T(0));
-        }
-    if (needs[1]) g[1] = input_grad<T>(R);
+    const std::int64_t F = R.F, H = R.H;
+    if (needs[1]) {
+        // Steps this pass did not reach (the loss does not depend on them) contribute zeros.
+        for (std::int64_t t = 0; t < R.T; ++t)
+            if (!R.filled[t]) std::fill_n(R.dgi.data<T>() + R.rows_of(t), R.N * R.GH(), T(0));
+        g[1] = input_grad<T>(R);
+    }
     add_weight_grads<T>(R, R.pend_begin, R.pend_end);
     check((!needs[2] || R.grad_w_ih) && (!needs[3] || R.grad_w_hh), R.name,
           ": a weight needs a gradient it did not ask for when the steps were recorded");
@@ -257,18 +263,8 @@ void hand_out(Recurrence& R, const NeedsGrad& needs, Grads& g) {
         if (needs[2]) g[2] = R.dw;
         if (needs[3]) g[3] = R.dw_hh;
     }
-    const T* dgi = R.dgi.data<T>();
-    const T* dgh = R.dgh.data<T>();
-    if (needs[4]) {
-        g[4] = Tensor::empty({GH}, dt);
-        cpu::column_sums<T>(dgi, rows, GH, GH, g[4].data<T>());
-    }
-    if (needs[5] && needs[4] && R.dgh.same(R.dgi)) {
-        g[5] = g[4].clone();
-    } else if (needs[5]) {
-        g[5] = Tensor::empty({GH}, dt);
-        cpu::column_sums<T>(dgh, rows, GH, GH, g[5].data<T>());
-    }
+    if (needs[4]) g[4] = R.db_ih;
+    if (needs[5]) g[5] = R.dgh.same(R.dgi) ? (needs[4] ? R.db_ih.clone() : R.db_ih) : R.db_hh;
 }
 
 Tensor record_step(const std::shared_ptr<Recurrence>& R, std::int64_t t, bool first,
@@ -291,7 +287,7 @@ Tensor record_step(const std::shared_ptr<Recurrence>& R, std::int64_t t, bool fi
             if (needs[0]) g[0] = dsp;
             hand_out<T>(*R, needs, g);
             // The next backward pass starts from zeros.
-            R->dgi = R->dgh = R->dw = R->dw_hh = Tensor();
+            R->dgi = R->dgh = R->dw = R->dw_hh = R->db_ih = R->db_hh = Tensor();
             R->packed_as<T>().backward = {};
             R->pend_begin = R->pend_end = 0;
             return g;

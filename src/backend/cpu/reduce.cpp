@@ -130,15 +130,18 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
 }
 
 template <class T>
-void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t lda, T* out) {
-    std::fill(out, out + cols, T(0));
+void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t lda, T* out,
+                 bool accumulate) {
+    if (!accumulate) std::fill(out, out + cols, T(0));
     for (std::int64_t i = 0; i < rows; ++i) {
         const T* row = a + i * lda;
         for (std::int64_t j = 0; j < cols; ++j) out[j] += row[j];
     }
 }
 
-template void column_sums<float>(const float*, std::int64_t, std::int64_t, std::int64_t, float*);
-template void column_sums<double>(const double*, std::int64_t, std::int64_t, std::int64_t, double*);
+template void column_sums<float>(const float*, std::int64_t, std::int64_t, std::int64_t, float*,
+                                 bool);
+template void column_sums<double>(const double*, std::int64_t, std::int64_t, std::int64_t, double*,
+                                  bool);
 
 }  // namespace soma::backend::cpu

@@ -17,9 +17,10 @@ Shape reduced_shape(const Shape& shape, const std::vector<bool>& mask, bool keep
 Tensor sum(const Tensor& x, const std::vector<bool>& mask, bool keepdim);
 
 // out[j] = sum_i a[i * lda + j] over `rows` rows of `cols` columns: the bias gradient of a
-// batch of rows, without the general reduction's planning.
+// batch of rows, without the general reduction's planning. `accumulate`: out[j] += instead.
 template <class T>
-void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t lda, T* out);
+void column_sums(const T* a, std::int64_t rows, std::int64_t cols, std::int64_t lda, T* out,
+                 bool accumulate = false);
 
 // Sums `g` down to `shape`, the shape it was broadcast from (leading dims and size-1 dims).
 Tensor sum_to(const Tensor& g, const Shape& shape);
