@@ -1,16 +1,18 @@
-// The fused recurrence. Per direction: one GEMM for the input part of all gates over the whole
-// sequence, then per step one GEMM for the recurrent part and one fused kernel, recorded as one
-// node whose output is the new state (N, S·H), a view into a buffer of all states.
+// The fused recurrence. Per direction and step: one GEMM for the gates' pre-activations and one
+// fused kernel for the gate functions and the state update, recorded as one node whose output
+// is the new state (N, S·H), a view into a buffer of all states.
 //
-// Each row of that buffer holds a step's input next to the state it starts from, [x_t | h | c],
-// so that the weight gradients of one step are one product with one matrix: dW = dgates^T
-// [x | h_prev] over all steps at once gives dW_ih and dW_hh together.
+// Each row of that buffer holds a step's input next to the state it starts from, [x_t | h | c].
+// A step's GEMM is then [x_t | h] [W_ih | W_hh]^T, the input and recurrent parts at once, with
+// the weights packed once per sequence (packed_gemm.h); and the weight gradients are dgates^T
+// [x | h_prev] over many steps at once, dW_ih and dW_hh together. GRU, whose n gate needs the
+// recurrent part apart, takes its input part from one GEMM over the whole sequence instead.
 //
 // Only the first step's node has edges to the layer input and the weights. The later steps
-// write their gate gradients into buffers the steps share; the first step runs last in every
-// backward pass (each step consumes the previous one's state), so it hands out the whole
-// buffers then: dx and the weight gradients as GEMMs over all steps, the bias gradients as
-// column sums. This keeps a backward pass O(T).
+// write their gate gradients into buffers the steps share, and add them to the weight and bias
+// gradients in chunks of steps while they are in cache; the first step runs last in every
+// backward pass (each step consumes the previous one's state), so it hands out the results
+// then, and dx as one GEMM over all steps. This keeps a backward pass O(T).
 
 #include <algorithm>
 #include <cstring>

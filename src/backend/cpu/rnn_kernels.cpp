@@ -51,8 +51,8 @@ float fast_tanh(float x) { return tanh_f(x); }
 
 namespace {
 
-// One row of the forward step. kGh: the recurrent part comes in its own buffer (else the
-// caller's GEMM has added it into gi).
+// One row of the forward step. kGh: the recurrent part comes in its own buffer (else gi holds
+// both parts, from one GEMM over [x | h]).
 template <class T, bool kGh>
 void forward_row(const CellForwardArgs<T>& a, std::int64_t n) {
     const std::int64_t H = a.H, SH = cell_state_width(a.kind) * H;

@@ -29,8 +29,8 @@ struct CellForwardArgs {
     std::int64_t N, H;
     const T* gi;  // (N, G*H) input part x W_ih^T, biases not included
     std::int64_t ld_gi;
-    // (N, G*H) recurrent part h W_hh^T, biases not included; null when the caller's GEMM
-    // already added it into gi (not for GRU, whose n gate needs it apart)
+    // (N, G*H) recurrent part h W_hh^T, biases not included; null when gi holds both parts
+    // (one GEMM over [x | h]; not for GRU, whose n gate needs the recurrent part apart)
     const T* gh;
     std::int64_t ld_gh;
     const T* b_ih;  // (G*H); never null (zeros for a layer without bias)
