@@ -15,7 +15,10 @@
 // then, and dx as one GEMM over all steps. This keeps a backward pass O(T).
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <variant>
 
 #include "backend/cpu/gemm.h"
@@ -77,6 +80,7 @@ struct Recurrence {
     // Which weights wanted gradients when the steps were recorded; `joint`: both, and one
     // gate gradient serves both (all but GRU), so one product gives [dW_ih | dW_hh].
     bool grad_w_ih = false, grad_w_hh = false, joint = false;
+    bool zero_initial = false;  // no initial state given: the first step starts from zeros
     // Alive during a backward pass: the gradients of the input part and of the recurrent part
     // (T·N, G·H), one buffer where the two coincide, and which steps have filled their rows.
     Tensor dgi, dgh;
@@ -160,6 +164,25 @@ void add_weight_grads(Recurrence& R, std::int64_t t0, std::int64_t t1) {
     add_sums(R.db_ih, dgi);
     if (!R.dgh.same(R.dgi)) add_sums(R.db_hh, dgh);
     if (R.joint) {
+        // The first step's h_prev is zero when no initial state was given: its rows add to the
+        // dW_ih columns alone (one step fewer in the long product).
+        const std::int64_t first = R.reverse ? R.T - 1 : 0;
+        if (R.zero_initial && first >= t0 && first < t1) {
+            const std::int64_t before = (first - t0) * R.N, after = (t1 - first - 1) * R.N;
+            const T* dgf = R.dgi.data<T>() + R.rows_of(first);
+            const T* xf = R.row<T>(R.first_row() + first);
+            if (!R.dw.defined()) R.dw = zeros({GH, F + H}, dt);
+            cpu::gemm<T>(true, false, GH, F, R.N, T(1), dgf, GH, xf, R.W(), T(1), R.dw.data<T>(),
+                         F + H);
+            // The other steps of the run: before the first step's rows and after them.
+            if (before > 0)
+                cpu::gemm<T>(true, false, GH, F + H, before, T(1), dgi, GH, xh, R.W(), T(1),
+                             R.dw.data<T>(), F + H);
+            if (after > 0)
+                cpu::gemm<T>(true, false, GH, F + H, after, T(1), dgf + R.N * GH, GH,
+                             xf + R.N * R.W(), R.W(), T(1), R.dw.data<T>(), F + H);
+            return;
+        }
         add(R.dw, dgi, xh, F + H);
         return;
     }
@@ -325,6 +348,7 @@ Direction run_direction(CellKind kind, const char* name, const Tensor& x, bool b
     R->mask = mask;
     R->grad_w_ih = w.weight_ih.requires_grad(), R->grad_w_hh = w.weight_hh.requires_grad();
     R->joint = R->grad_w_ih && R->grad_w_hh && kind != CellKind::GRU;
+    R->zero_initial = !s0.defined();
     Tensor first_state =
         Tensor::make_view(R->states, {N, SH}, {R->W(), 1}, (reverse ? T : 0) * N * R->W() + F);
     if (s0.defined())
@@ -409,10 +433,15 @@ Tensor gather_outputs(const std::vector<Direction>& dirs, const LayerSpec& sp) {
             return dispatch(dt, "RNNOutputBackward", [&](auto tag) {
                 using TT = decltype(tag);
                 const TT* src = gy.data<TT>() - gy.offset() + off;
+                // OR of the bits without the sign, per row: an integer loop that vectorises,
+                // nonzero exactly where some entry != 0 (NaN included, -0 not).
+                using Bits = std::conditional_t<sizeof(TT) == 4, std::uint32_t, std::uint64_t>;
+                const Bits magnitude = ~Bits(0) >> 1;
                 for (std::int64_t n = 0; n < N; ++n) {
-                    bool nonzero = false;  // no early exit inside a row: the loop vectorises
-                    for (std::int64_t j = 0; j < H; ++j) nonzero |= src[n * ld + j] != TT(0);
-                    if (nonzero) return false;
+                    Bits bits = 0;
+                    for (std::int64_t j = 0; j < H; ++j)
+                        bits |= std::bit_cast<Bits>(src[n * ld + j]) & magnitude;
+                    if (bits != 0) return false;
                 }
                 return true;
             });

@@ -125,11 +125,22 @@ PackedRhs<T>::PackedRhs(const T* src, std::int64_t k, std::int64_t n, std::int64
         return;
     }
     const std::int64_t count = (n + kPanel - 1) / kPanel;
-    data_.assign(count * k * kPanel, T(0));
-    for (std::int64_t p = 0; p < count; ++p)
-        for (std::int64_t c = p * kPanel; c < std::min(n, (p + 1) * kPanel); ++c)
+    data_.resize(count * k * kPanel);
+    for (std::int64_t p = 0; p < count; ++p) {
+        const std::int64_t c0 = p * kPanel, width = std::min(kPanel, n - c0);
+        T* panel = data_.data() + p * k * kPanel;
+        // Each loop reads its source contiguously: rows of src, or of src^T when trans.
+        if (!trans) {
             for (std::int64_t r = 0; r < k; ++r)
-                data_[(p * k + r) * kPanel + c % kPanel] = at(r, c);
+                for (std::int64_t j = 0; j < width; ++j)
+                    panel[r * kPanel + j] = src[r * ld + c0 + j];
+        } else {
+            for (std::int64_t j = 0; j < width; ++j)
+                for (std::int64_t r = 0; r < k; ++r) panel[r * kPanel + j] = src[(c0 + j) * ld + r];
+        }
+        for (std::int64_t r = 0; r < k; ++r)  // the last panel's padding
+            for (std::int64_t j = width; j < kPanel; ++j) panel[r * kPanel + j] = T(0);
+    }
 }
 
 template <class T>
