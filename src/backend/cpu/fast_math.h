@@ -1,7 +1,7 @@
 #pragma once
-// Float exp and log that stay inside a loop, so that the compiler vectorises it: libm's expf
-// and logf are scalar calls, and a loop that calls them runs one element at a time. Both are
-// within a few ulp of libm over the whole float range, with libm's answers at the edges
+// Float exp, expm1 and log that stay inside a loop, so that the compiler vectorises it: libm's
+// are scalar calls, and a loop that calls them runs one element at a time. All are within a
+// few ulp of libm over the whole float range, with libm's answers at the edges
 // (0, negatives, infinities, NaN, denormals). `fast_exp<T>` and `fast_log<T>` pick them for
 // float and fall back to libm for double, where soma's tests want libm's accuracy.
 //
@@ -16,49 +16,44 @@
 
 namespace soma::backend::cpu {
 
-// x = n ln2 + r with |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (truncation below
-// float epsilon there), 2^n built in the exponent bits. Below -87.34 the result would be
-// denormal: 0 instead (a masked softmax entry comes out exactly 0); above 88 the clamp gives
-// 1.65e38 rather than inf.
-inline float exp_f(float x) {
-    const bool underflow = x < -87.33f;
-    x = std::min(std::max(x, -87.0f), 88.0f);  // NaN stays NaN
+// The reduction exp_f and expm1_f share, of an x already clamped to [-87, 88]: x = n ln2 + r
+// with |r| <= ln2/2; `scale` is 2^n built in the exponent bits, and `q` (e^r - 1) / r by its
+// Taylor polynomial to r^6 (truncation below float epsilon for such r).
+struct ExpParts {
+    float r, q, scale;
+};
+inline ExpParts exp_parts(float x) {
     // Adding 1.5 * 2^23 rounds to an integer held in the low mantissa bits: n as a float
     // without a call, and as an int without a float-to-int conversion (undefined for NaN).
-    float shifted = x * 1.44269504088896341f + 12582912.0f;
-    float n = shifted - 12582912.0f;
-    std::int32_t ni = std::bit_cast<std::int32_t>(shifted) - 0x4B400000;
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
-    float p = 1.0f / 5040;
-    p = p * r + 1.0f / 720;
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    const float e = p * std::bit_cast<float>((ni + 127) << 23);
-    return underflow ? 0.0f : e;
+    const float shifted = x * 1.44269504088896341f + 12582912.0f;
+    const float n = shifted - 12582912.0f;
+    const std::int32_t ni = std::bit_cast<std::int32_t>(shifted) - 0x4B400000;
+    const float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
+    float q = 1.0f / 5040;
+    q = q * r + 1.0f / 720;
+    q = q * r + 1.0f / 120;
+    q = q * r + 1.0f / 24;
+    q = q * r + 1.0f / 6;
+    q = q * r + 0.5f;
+    q = q * r + 1.0f;
+    return {r, q, std::bit_cast<float>((ni + 127) << 23)};
+}
+
+// e^x = 2^n e^r. Below -87.34 the result would be denormal: 0 instead (a masked softmax entry
+// comes out exactly 0); above 88 the clamp gives 1.65e38 rather than inf.
+inline float exp_f(float x) {
+    const bool underflow = x < -87.33f;
+    const ExpParts e = exp_parts(std::min(std::max(x, -87.0f), 88.0f));  // NaN stays NaN
+    const float value = (e.q * e.r + 1.0f) * e.scale;
+    return underflow ? 0.0f : value;
 }
 
 // e^x - 1 with the relative accuracy of exp everywhere, also near 0 where exp(x) - 1 cancels:
-// the same reduction as exp_f, then 2^n (e^r - 1) + (2^n - 1). Multiplying by 2^n is exact, so
-// the sum rounds once; for n = 0 it is the polynomial alone. Below -87 the result is -1.
+// 2^n (e^r - 1) + (2^n - 1). Multiplying by 2^n is exact, so the sum rounds once; for n = 0 it
+// is the polynomial alone. Below -87 the result is -1.
 inline float expm1_f(float x) {
-    x = std::min(std::max(x, -87.0f), 88.0f);  // NaN stays NaN
-    float shifted = x * 1.44269504088896341f + 12582912.0f;
-    float n = shifted - 12582912.0f;
-    std::int32_t ni = std::bit_cast<std::int32_t>(shifted) - 0x4B400000;
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187045e-06f;
-    float p = 1.0f / 5040;  // (e^r - 1) / r
-    p = p * r + 1.0f / 720;
-    p = p * r + 1.0f / 120;
-    p = p * r + 1.0f / 24;
-    p = p * r + 1.0f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    const float scale = std::bit_cast<float>((ni + 127) << 23);
-    return scale * (p * r) + (scale - 1.0f);
+    const ExpParts e = exp_parts(std::min(std::max(x, -87.0f), 88.0f));  // NaN stays NaN
+    return e.scale * (e.q * e.r) + (e.scale - 1.0f);
 }
 
 // x = m 2^e with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <=

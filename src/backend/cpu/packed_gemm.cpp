@@ -85,27 +85,12 @@ void panel_rows(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda
         std::int64_t i = 0;
         for (; i + 6 <= m; i += 6)
             micro_kernel<6>(k, a + i * lda, lda, panel, beta, cp + i * ldc, ldc, cols);
-        const float* ai = a + i * lda;
-        float* ci = cp + i * ldc;
-        switch (m - i) {
-            case 5:
-                micro_kernel<5>(k, ai, lda, panel, beta, ci, ldc, cols);
-                break;
-            case 4:
-                micro_kernel<4>(k, ai, lda, panel, beta, ci, ldc, cols);
-                break;
-            case 3:
-                micro_kernel<3>(k, ai, lda, panel, beta, ci, ldc, cols);
-                break;
-            case 2:
-                micro_kernel<2>(k, ai, lda, panel, beta, ci, ldc, cols);
-                break;
-            case 1:
-                micro_kernel<1>(k, ai, lda, panel, beta, ci, ldc, cols);
-                break;
-            default:
-                break;
-        }
+        // The last 1..5 rows.
+        using Kernel = void (*)(std::int64_t, const float*, std::int64_t, const float*, float,
+                                float*, std::int64_t, std::int64_t);
+        constexpr Kernel kRest[] = {nullptr,         micro_kernel<1>, micro_kernel<2>,
+                                    micro_kernel<3>, micro_kernel<4>, micro_kernel<5>};
+        if (i < m) kRest[m - i](k, a + i * lda, lda, panel, beta, cp + i * ldc, ldc, cols);
     }
 }
 #endif
