@@ -198,6 +198,44 @@ TEST(RNNFused, LongSequencesAgreeWithComposed) {
         }
 }
 
+// float32 through the packed step products (packed_gemm.h, an AVX2 kernel where the build has
+// it: the float64 tests above take the plain GEMM) against the composed layer in float64:
+// 13 rows (two 6-row tiles and one left over), 20 units (GRU's 60 gates end in a part panel),
+// 50 steps (several weight-gradient chunks), both directions, and single steps (the cells,
+// which multiply unpacked weights).
+TEST(RNNFused, Float32PackedProductsAgreeWithFloat64) {
+    for (std::string k : {"rnn_tanh", "gru", "lstm"}) {
+        SCOPED_TRACE(k);
+        manual_seed(3);
+        auto make_layer = [&](bool fused) -> std::unique_ptr<nn::detail::RecurrentLayers> {
+            manual_seed(11);
+            if (k == "gru")
+                return std::make_unique<nn::GRU>(
+                    nn::GRUOptions{5, 20, 1, true, false, 0.0, true, fused});
+            if (k == "lstm")
+                return std::make_unique<nn::LSTM>(
+                    nn::LSTMOptions{5, 20, 1, true, false, 0.0, true, fused});
+            return std::make_unique<nn::RNN>(
+                nn::RNNOptions{5, 20, 1, nn::RNNNonlinearity::Tanh, true, false, 0.0, true, fused});
+        };
+        Tensor x0 = randn({50, 13, 5}, nullptr, kFloat64);
+        Tensor w_out = randn({50, 13, 40}, nullptr, kFloat64);
+        std::vector<Tensor> grads[2];
+        for (int fused = 0; fused < 2; ++fused) {
+            auto m = make_layer(fused);
+            if (!fused) to_float64(*m);
+            const DType dt = fused ? kFloat32 : kFloat64;
+            Tensor x = x0.to(dt).detach().requires_grad_();
+            nn::LSTMResult r = forward(*m, x, Tensor(), Tensor(), {});
+            sum(r.output * w_out.to(dt)).backward();
+            grads[fused].push_back(x.grad().to(kFloat64));
+            for (const Tensor& p : m->parameters()) grads[fused].push_back(p.grad().to(kFloat64));
+        }
+        for (std::size_t i = 0; i < grads[0].size(); ++i)
+            expect_close(grads[1][i], grads[0][i], 1e-4, 1e-4, "gradient " + std::to_string(i));
+    }
+}
+
 TEST(RNNFused, CellsGradCheckFiveSteps) {
     for (std::string kind : {"rnn_tanh", "rnn_relu", "gru", "lstm"}) {
         SCOPED_TRACE(kind);
