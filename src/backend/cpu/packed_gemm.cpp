@@ -29,8 +29,7 @@ constexpr std::int64_t kPanel = PackedRhs<float>::kPanel;
 
 // C[0:MR, 0:cols] = A[0:MR, 0:k] times one panel (k, 16) + beta C. The 2 MR accumulators stay
 // in registers (12 of the 16 for MR = 6); per k, two loads of B, MR broadcasts of A and 2 MR
-// FMAs.
-// Unrolled by 4 it ran at 123-127 GF/s on the fmnist-lstm shapes (the FMA peak is ~128).
+// FMAs. Unrolled by 4 it ran at 123-127 GF/s on the fmnist-lstm shapes (the FMA peak is ~128).
 template <int MR>
 void micro_kernel(std::int64_t k, const float* a, std::int64_t lda, const float* panel, float beta,
                   float* c, std::int64_t ldc, std::int64_t cols) {
