@@ -396,9 +396,9 @@ Direction run_direction(CellKind kind, const char* name, const Tensor& x, bool b
         auto& packed = R->packed.template emplace<Recurrence::Packed<TT>>();
         if (R->packs && kind == CellKind::GRU) {
             packed.forward = cpu::PackedRhs<TT>(R->w_hh.data<TT>(), H, GH, H, true);
-        } else if (R->packs) {
-            const Tensor w_cat = cat({R->w_ih, R->w_hh}, 1);  // (G·H, F + H)
-            packed.forward = cpu::PackedRhs<TT>(w_cat.data<TT>(), F + H, GH, F + H, true);
+        } else if (R->packs) {  // [W_ih | W_hh]^T
+            packed.forward = cpu::PackedRhs<TT>(
+                {{R->w_ih.data<TT>(), F, F}, {R->w_hh.data<TT>(), H, H}}, GH, true);
         }
         Tensor prev = s0;
         for (std::int64_t k = 0; k < T; ++k) {

@@ -58,6 +58,35 @@ TEST(PackedGemm, MatchesTheTripleLoop) {
     check_product<double>(9, 33, 20, 11, false, 1.0);
 }
 
+TEST(PackedGemm, StackedBlocksPackLikeOneSource) {
+    // B = [src rows 0..12; rows 12..37] from two blocks gives the same panels, so the same
+    // products bit for bit; transposed sources stack their rows (W_ih^T over W_hh^T) likewise.
+    std::mt19937 gen(5);
+    std::normal_distribution<float> u;
+    const std::int64_t k = 37, n = 40, m = 13, top = 12;
+    std::vector<float> a(m * k), src(k * n), src_t(n * k);
+    for (float& v : a) v = u(gen);
+    for (std::int64_t r = 0; r < k; ++r)
+        for (std::int64_t c = 0; c < n; ++c) src[r * n + c] = src_t[c * k + r] = u(gen);
+    // The transposed blocks are separate (n, rows) matrices, as two weights would be.
+    std::vector<float> t_top(n * top), t_rest(n * (k - top));
+    for (std::int64_t c = 0; c < n; ++c)
+        for (std::int64_t r = 0; r < k; ++r)
+            (r < top ? t_top[c * top + r] : t_rest[c * (k - top) + r - top]) = src_t[c * k + r];
+    const PackedRhs<float> one(src.data(), k, n, n, false);
+    const PackedRhs<float> plain({{src.data(), top, n}, {src.data() + top * n, k - top, n}}, n,
+                                 false);
+    const PackedRhs<float> trans({{t_top.data(), top, top}, {t_rest.data(), k - top, k - top}}, n,
+                                 true);
+    ASSERT_EQ(plain.rows(), k);
+    std::vector<float> want(m * n), got(m * n);
+    gemm_packed<float>(m, k, a.data(), k, one, 0.0f, want.data(), n);
+    for (const PackedRhs<float>* b : {&plain, &trans}) {
+        gemm_packed<float>(m, k, a.data(), k, *b, 0.0f, got.data(), n);
+        EXPECT_EQ(got, want);
+    }
+}
+
 TEST(PackedGemm, TwoThreadsMatchOne) {
     // Large enough to be split: the threads take disjoint panels, each summed in the same order.
     std::mt19937 gen(3);

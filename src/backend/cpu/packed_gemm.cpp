@@ -97,15 +97,19 @@ void panel_rows(std::int64_t m, std::int64_t k, const float* a, std::int64_t lda
 }  // namespace
 
 template <class T>
-PackedRhs<T>::PackedRhs(const T* src, std::int64_t k, std::int64_t n, std::int64_t ld, bool trans)
-    : k_(k), n_(n), panels_(kUsesPanels<T>) {
-    auto at = [&](std::int64_t r, std::int64_t c) {
-        return trans ? src[c * ld + r] : src[r * ld + c];
-    };
+PackedRhs<T>::PackedRhs(const std::vector<Block>& blocks, std::int64_t n, bool trans)
+    : n_(n), panels_(kUsesPanels<T>) {
+    for (const Block& b : blocks) k_ += b.rows;
+    const std::int64_t k = k_;
     if (!panels_) {
         data_.resize(k * n);
-        for (std::int64_t r = 0; r < k; ++r)
-            for (std::int64_t c = 0; c < n; ++c) data_[r * n + c] = at(r, c);
+        std::int64_t r0 = 0;
+        for (const Block& b : blocks) {
+            for (std::int64_t r = 0; r < b.rows; ++r)
+                for (std::int64_t c = 0; c < n; ++c)
+                    data_[(r0 + r) * n + c] = trans ? b.src[c * b.ld + r] : b.src[r * b.ld + c];
+            r0 += b.rows;
+        }
         return;
     }
     const std::int64_t count = (n + kPanel - 1) / kPanel;
@@ -114,14 +118,20 @@ PackedRhs<T>::PackedRhs(const T* src, std::int64_t k, std::int64_t n, std::int64
         const std::int64_t c0 = p * kPanel, width = std::min(kPanel, n - c0);
         T* panel = data_.data() + p * k * kPanel;
         // Each loop reads its source contiguously: rows of src, or of src^T when trans.
-        if (!trans) {
-            for (std::int64_t r = 0; r < k; ++r)
+        for (const Block& b : blocks) {
+            const T* src = b.src;
+            if (!trans) {
+                for (std::int64_t r = 0; r < b.rows; ++r)
+                    for (std::int64_t j = 0; j < width; ++j)
+                        panel[r * kPanel + j] = src[r * b.ld + c0 + j];
+            } else {
                 for (std::int64_t j = 0; j < width; ++j)
-                    panel[r * kPanel + j] = src[r * ld + c0 + j];
-        } else {
-            for (std::int64_t j = 0; j < width; ++j)
-                for (std::int64_t r = 0; r < k; ++r) panel[r * kPanel + j] = src[(c0 + j) * ld + r];
+                    for (std::int64_t r = 0; r < b.rows; ++r)
+                        panel[r * kPanel + j] = src[(c0 + j) * b.ld + r];
+            }
+            panel += b.rows * kPanel;
         }
+        panel = data_.data() + p * k * kPanel;
         for (std::int64_t r = 0; r < k; ++r)  // the last panel's padding
             for (std::int64_t j = width; j < kPanel; ++j) panel[r * kPanel + j] = T(0);
     }

@@ -20,7 +20,15 @@ public:
     PackedRhs() = default;
     // B (k, n) = src (k, n), or src^T when `trans` (src is then (n, k)); src row-major with
     // leading dimension ld.
-    PackedRhs(const T* src, std::int64_t k, std::int64_t n, std::int64_t ld, bool trans);
+    PackedRhs(const T* src, std::int64_t k, std::int64_t n, std::int64_t ld, bool trans)
+        : PackedRhs({{src, k, ld}}, n, trans) {}
+    // B's rows from several sources stacked, each (rows, n), or its transpose when `trans`:
+    // [W_ih | W_hh]^T from the two weights without first copying them side by side.
+    struct Block {
+        const T* src;
+        std::int64_t rows, ld;
+    };
+    PackedRhs(const std::vector<Block>& blocks, std::int64_t n, bool trans);
 
     std::int64_t rows() const { return k_; }
     std::int64_t cols() const { return n_; }
