@@ -65,6 +65,22 @@ nn::LSTMResult forward(nn::detail::RecurrentLayers& m, const Tensor& x, const Te
     return {out, h, Tensor()};
 }
 
+// After a backward pass: x's gradient, then those of the parameters that require one, as
+// float64.
+std::vector<Tensor> grads_of(const Tensor& x, nn::Module& m) {
+    std::vector<Tensor> g{x.grad().to(kFloat64)};
+    for (const Tensor& p : m.parameters())
+        if (p.requires_grad()) g.push_back(p.grad().to(kFloat64));
+    return g;
+}
+
+void expect_same_grads(const std::vector<Tensor>& got, const std::vector<Tensor>& want, double rtol,
+                       double atol) {
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i)
+        expect_close(got[i], want[i], rtol, atol, "gradient " + std::to_string(i));
+}
+
 TEST(RNNFused, AgreesWithComposedValuesAndGradients) {
     std::vector<Config> configs;
     for (std::string k : {"rnn_tanh", "rnn_relu", "gru", "lstm"}) {
@@ -142,7 +158,6 @@ TEST(RNNFused, LastOutputOnlyMatchesComposed) {
             }
 }
 
-// Central differences through 5 unrolled steps of each cell (fused), every input and weight.
 // A frozen input or recurrent weight: the fused layer then takes each weight gradient by its
 // own GEMM instead of one over [x | h_prev].
 TEST(RNNFused, FrozenWeightsLeaveTheOtherGradientsExact) {
@@ -162,14 +177,9 @@ TEST(RNNFused, FrozenWeightsLeaveTheOtherGradientsExact) {
                 Tensor x = randn({3, 5, 3}, nullptr, kFloat64).requires_grad_();
                 nn::LSTMResult r = forward(*m, x, Tensor(), Tensor(), {});
                 sum(r.output * r.output).backward();
-                grads[fused].push_back(x.grad());
-                for (const Tensor& p : m->parameters())
-                    if (p.requires_grad()) grads[fused].push_back(p.grad());
+                grads[fused] = grads_of(x, *m);
             }
-            ASSERT_EQ(grads[0].size(), grads[1].size());
-            for (std::size_t i = 0; i < grads[0].size(); ++i)
-                expect_close(grads[1][i], grads[0][i], 1e-8, 1e-10,
-                             "gradient " + std::to_string(i));
+            expect_same_grads(grads[1], grads[0], 1e-8, 1e-10);
         }
 }
 
@@ -189,53 +199,50 @@ TEST(RNNFused, LongSequencesAgreeWithComposed) {
                 nn::LSTMResult r = forward(*m, x, Tensor(), Tensor(), {});
                 Tensor y = middle ? r.output.select(0, 12) : r.output;
                 sum(y * y).backward();
-                grads[fused].push_back(x.grad());
-                for (const Tensor& p : m->parameters()) grads[fused].push_back(p.grad());
+                grads[fused] = grads_of(x, *m);
             }
-            for (std::size_t i = 0; i < grads[0].size(); ++i)
-                expect_close(grads[1][i], grads[0][i], 1e-8, 1e-10,
-                             "gradient " + std::to_string(i));
+            expect_same_grads(grads[1], grads[0], 1e-8, 1e-10);
         }
 }
 
 // float32 through the packed step products (packed_gemm.h, an AVX2 kernel where the build has
 // it: the float64 tests above take the plain GEMM) against the composed layer in float64:
 // 13 rows (two 6-row tiles and one left over), 20 units (GRU's 60 gates end in a part panel),
-// 50 steps (several weight-gradient chunks), both directions, and single steps (the cells,
-// which multiply unpacked weights).
+// 50 steps (several weight-gradient chunks), both directions; and a single step, which
+// multiplies the weights unpacked.
 TEST(RNNFused, Float32PackedProductsAgreeWithFloat64) {
-    for (std::string k : {"rnn_tanh", "gru", "lstm"}) {
-        SCOPED_TRACE(k);
-        manual_seed(3);
-        auto make_layer = [&](bool fused) -> std::unique_ptr<nn::detail::RecurrentLayers> {
-            manual_seed(11);
-            if (k == "gru")
-                return std::make_unique<nn::GRU>(
-                    nn::GRUOptions{5, 20, 1, true, false, 0.0, true, fused});
-            if (k == "lstm")
-                return std::make_unique<nn::LSTM>(
-                    nn::LSTMOptions{5, 20, 1, true, false, 0.0, true, fused});
-            return std::make_unique<nn::RNN>(
-                nn::RNNOptions{5, 20, 1, nn::RNNNonlinearity::Tanh, true, false, 0.0, true, fused});
-        };
-        Tensor x0 = randn({50, 13, 5}, nullptr, kFloat64);
-        Tensor w_out = randn({50, 13, 40}, nullptr, kFloat64);
-        std::vector<Tensor> grads[2];
-        for (int fused = 0; fused < 2; ++fused) {
-            auto m = make_layer(fused);
-            if (!fused) to_float64(*m);
-            const DType dt = fused ? kFloat32 : kFloat64;
-            Tensor x = x0.to(dt).detach().requires_grad_();
-            nn::LSTMResult r = forward(*m, x, Tensor(), Tensor(), {});
-            sum(r.output * w_out.to(dt)).backward();
-            grads[fused].push_back(x.grad().to(kFloat64));
-            for (const Tensor& p : m->parameters()) grads[fused].push_back(p.grad().to(kFloat64));
+    for (std::string k : {"rnn_tanh", "gru", "lstm"})
+        for (std::int64_t T : {50, 1}) {
+            SCOPED_TRACE(k + " T=" + std::to_string(T));
+            auto make_layer = [&](bool fused) -> std::unique_ptr<nn::detail::RecurrentLayers> {
+                manual_seed(11);
+                if (k == "gru")
+                    return std::make_unique<nn::GRU>(
+                        nn::GRUOptions{5, 20, 1, true, false, 0.0, true, fused});
+                if (k == "lstm")
+                    return std::make_unique<nn::LSTM>(
+                        nn::LSTMOptions{5, 20, 1, true, false, 0.0, true, fused});
+                return std::make_unique<nn::RNN>(nn::RNNOptions{5, 20, 1, nn::RNNNonlinearity::Tanh,
+                                                                true, false, 0.0, true, fused});
+            };
+            manual_seed(3);
+            Tensor x0 = randn({T, 13, 5}, nullptr, kFloat64);
+            Tensor w_out = randn({T, 13, 40}, nullptr, kFloat64);
+            std::vector<Tensor> grads[2];
+            for (int fused = 0; fused < 2; ++fused) {
+                auto m = make_layer(fused);
+                if (!fused) to_float64(*m);
+                const DType dt = fused ? kFloat32 : kFloat64;
+                Tensor x = x0.to(dt).detach().requires_grad_();
+                nn::LSTMResult r = forward(*m, x, Tensor(), Tensor(), {});
+                sum(r.output * w_out.to(dt)).backward();
+                grads[fused] = grads_of(x, *m);
+            }
+            expect_same_grads(grads[1], grads[0], 1e-4, 1e-4);
         }
-        for (std::size_t i = 0; i < grads[0].size(); ++i)
-            expect_close(grads[1][i], grads[0][i], 1e-4, 1e-4, "gradient " + std::to_string(i));
-    }
 }
 
+// Central differences through 5 unrolled steps of each cell (fused), every input and weight.
 TEST(RNNFused, CellsGradCheckFiveSteps) {
     for (std::string kind : {"rnn_tanh", "rnn_relu", "gru", "lstm"}) {
         SCOPED_TRACE(kind);
