@@ -6,6 +6,7 @@
 #include "soma/error.h"
 #include "soma/ops.h"
 #include "soma/ops_conv.h"
+#include "soma/ops_loss.h"
 #include "soma/ops_norm.h"
 #include "soma/random.h"
 #include "soma/shape.h"
