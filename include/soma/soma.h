@@ -8,6 +8,7 @@
 #include "soma/ops_conv.h"
 #include "soma/ops_loss.h"
 #include "soma/ops_norm.h"
+#include "soma/ops_rnn.h"
 #include "soma/random.h"
 #include "soma/shape.h"
 #include "soma/storage.h"
