@@ -103,6 +103,7 @@ std::string RecurrentLayers::extra_repr() const {
 
 LSTMResult RecurrentLayers::run_full(const Tensor& x, const Tensor& h0, const Tensor& c0,
                                      const std::vector<std::int64_t>& lengths) {
+    // x: (T, N, F) or (N, T, F) -> output (T, N, D·H) or (N, T, D·H), h_n and c_n (L·D, N, H)
     const RecurrentArgs args{.num_layers = num_layers_,
                              .bidirectional = bidirectional_,
                              .batch_first = batch_first_,
