@@ -3,7 +3,8 @@
 
 Every file under src/ and include/soma/ belongs to a layer; a file may include only its own
 layer and the layers before it in LAYERS. On top of that order, backend kernels are reached only
-through autograd and ops (the one seam a second backend needs), never from nn, optim or above.
+through autograd and ops (the one seam a second backend needs), never from nn, optim or above:
+neither directly nor through a private header of ops or autograd that includes backend.
 
     check_layers.py REPO_ROOT     exit 1 listing every include that breaks the rule
     check_layers.py --self-test   check the checker on a small made-up tree
@@ -65,8 +66,39 @@ def resolve(root, including, target):
     return "src/" + target if first in FOLDERS and "/" in target else None
 
 
+def includes_of(root, rel):
+    """(line number, include text, resolved path or None) for each #include of a file."""
+    out = []
+    with open(os.path.join(root, rel), encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            m = INCLUDE.match(line)
+            if m:
+                out.append((number, m.group(1), resolve(root, rel, m.group(1))))
+    return out
+
+
+def backend_chain(root, rel, memo, active=()):
+    """The include chain from a non-backend file down to a backend header, or None."""
+    if rel in memo:
+        return memo[rel]
+    memo[rel] = None
+    for _, text, target in includes_of(root, rel):
+        if target is None or target in active:
+            continue
+        if layer_of(target) == "backend":
+            memo[rel] = [text]
+            break
+        if os.path.isfile(os.path.join(root, target)):
+            below = backend_chain(root, target, memo, active + (rel,))
+            if below:
+                memo[rel] = [text] + below
+                break
+    return memo[rel]
+
+
 def violations(root):
     found = []
+    memo = {}
     for top in ("src", "include/soma"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
             for name in sorted(files):
@@ -77,22 +109,23 @@ def violations(root):
                 if layer == "unknown":
                     found.append(f"{rel}: folder has no layer; add it to FOLDERS in {__file__}")
                     continue
-                with open(os.path.join(root, rel), encoding="utf-8") as f:
-                    for number, line in enumerate(f, 1):
-                        m = INCLUDE.match(line)
-                        if not m:
+                for number, text, target in includes_of(root, rel):
+                    used = layer_of(target) if target else None
+                    if used is None or used == "unknown":
+                        continue
+                    if LAYERS.index(used) > LAYERS.index(layer):
+                        why = f"{layer} must not reach up to {used}"
+                    elif used == "backend" and layer not in BACKEND_USERS:
+                        why = f"{layer} must not include backend headers (call an op)"
+                    elif layer not in BACKEND_USERS and os.path.isfile(os.path.join(root, target)):
+                        # A private header of a lower layer may not smuggle a backend in.
+                        chain = backend_chain(root, target, memo)
+                        if not chain:
                             continue
-                        target = resolve(root, rel, m.group(1))
-                        used = layer_of(target) if target else None
-                        if used is None or used == "unknown" or used == layer:
-                            continue
-                        if LAYERS.index(used) > LAYERS.index(layer):
-                            why = f"{layer} must not reach up to {used}"
-                        elif used == "backend" and layer not in BACKEND_USERS:
-                            why = f"{layer} must not include backend headers (call an op)"
-                        else:
-                            continue
-                        found.append(f"{rel}:{number}: includes {m.group(1)}: {why}")
+                        why = f"{layer} reaches backend through " + " -> ".join(chain)
+                    else:
+                        continue
+                    found.append(f"{rel}:{number}: includes {text}: {why}")
     return found
 
 
@@ -108,6 +141,9 @@ def self_test():
         "src/optim/local.cpp": '#include "update.h"\n',
         "src/optim/update.h": '#include "ops/optim_update.h"\n',
         "src/nn/uses_gallery.cpp": '#include "soma/gallery/gallery.h"\n',
+        "src/ops/kernels.h": '#include "backend/cpu/gemm.h"\n',
+        "src/ops/args.h": '#include "soma/ops.h"\n',
+        "src/nn/through_ops.cpp": '#include "ops/args.h"\n#include "ops/kernels.h"\n',
         "src/newthing/x.cpp": "\n",
         "include/soma/ops.h": '#include "soma/autograd.h"\n',
         "include/soma/tensor.h": '#include "soma/ops.h"\n',
@@ -119,7 +155,8 @@ def self_test():
                 f.write(text)
         got = sorted(v.split(":")[0] for v in violations(root))
     want = sorted(["include/soma/tensor.h", "src/backend/cpu/up.cpp", "src/data/up.cpp",
-                   "src/newthing/x.cpp", "src/nn/bad.cpp", "src/nn/uses_gallery.cpp"])
+                   "src/newthing/x.cpp", "src/nn/bad.cpp", "src/nn/through_ops.cpp",
+                   "src/nn/uses_gallery.cpp"])
     if got != want:
         print(f"self-test: flagged {got}, expected {want}")
         return 1
