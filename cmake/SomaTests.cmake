@@ -65,3 +65,12 @@ add_test(NAME install.consumer
          COMMAND ${PROJECT_SOURCE_DIR}/tests/install/run.sh ${PROJECT_BINARY_DIR}
                  ${CMAKE_CXX_COMPILER})
 set_tests_properties(install.consumer PROPERTIES TIMEOUT 300)
+
+# Crash safety: SIGKILL at random moments, SIGTERM and SIGINT, resumed until done: the curve of
+# an uninterrupted run, a loadable checkpoint after every kill, no temporaries left. Labelled
+# slow (about a minute): the sanitizer stage of CI skips it (make test SAN=1 runs ctest -LE slow).
+add_test(NAME cli.kill_and_resume
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/train/kill_resume.sh $<TARGET_FILE:soma_cli>
+                 ${PROJECT_BINARY_DIR}/kill_resume_work)
+set_tests_properties(cli.kill_and_resume PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:" LABELS slow
+                                                    TIMEOUT 600)
