@@ -23,9 +23,5 @@ Command add_gallery(CLI::App& root, const Globals& globals);
 Command add_train(CLI::App& root, const Globals& globals);
 Command add_eval(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
-Command add_bench(CLI::App& root, const Globals& globals);
-
-// Placeholder for subcommands not written yet: says so on stderr and returns exit code 2.
-int not_implemented(const char* name);
 
 }  // namespace soma::cli
