@@ -9,7 +9,7 @@
 
 #include "io/io_test_util.h"
 #include "soma/data/fashion_mnist.h"
-#include "soma/gallery/gallery.h"
+#include "gallery/gallery.h"
 
 namespace soma::gallery {
 namespace {

@@ -36,8 +36,6 @@ Tensor mistakes(nn::Module& model, std::int64_t n, std::vector<std::string>& cap
     return index_select(x, 0, from_vector(wrong)) * train::kFmnistStd + train::kFmnistMean;
 }
 
-}  // namespace
-
 Result run_fmnist_classifier(Context& ctx) {
     Result r;
     if (!FashionMNIST::available() ||
@@ -88,6 +86,24 @@ Result run_fmnist_classifier(Context& ctx) {
     r.summary = "Fashion-MNIST, Adam 1e-3: " + summary +
                 (ctx.quick ? " (quick: 2000 training images)" : "");
     return r;
+}
+
+}  // namespace
+
+Entry fmnist_classifier_entry() {
+    return {
+        .name = "11_fmnist_classifier",
+        .slide = "Recipes for neural network construction: Classifier",
+        .caption =
+            "The classifier recipe on Fashion-MNIST (60,000 28x28 images of clothes, 10 classes): "
+            "normalised images, the benchmark's MLP (784-256-256-10) and CNN (two 3x3 conv + max "
+            "pool stages, 128 hidden units, dropout 0.25), softmax cross-entropy and Adam (1e-3), "
+            "one epoch each. The CNN, with far fewer weights per unit, beats the MLP; the heat map "
+            "is its confusion matrix (shirts, pullovers and coats get mixed up), the grid its "
+            "first "
+            "mistakes. `soma train fmnist` runs the same loop for more epochs, also a small ResNet "
+            "with batch norm and dropout.",
+        .run = run_fmnist_classifier};
 }
 
 }  // namespace soma::gallery
