@@ -49,7 +49,7 @@ install: build
 
 format:
 	@SOMA_SETUP_EXTRA=clang-format SOMA_SETUP_CONFIGURE=0 scripts/setup.sh
-	find include src tests cli examples bench tools \( -name '*.h' -o -name '*.cpp' \) \
+	find include src gallery tests cli bench tools \( -name '*.h' -o -name '*.cpp' \) \
 	  -not -path 'tests/fixtures/*' -print0 2>/dev/null | xargs -0 -r clang-format -i
 
 # Needs nothing installed, so it skips setup.

@@ -15,7 +15,7 @@ if(SOMA_TEST_SOURCES)
     target_compile_definitions(soma_tests PRIVATE
         SOMA_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
         SOMA_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-    target_link_libraries(soma_tests PRIVATE soma::soma GTest::gtest GTest::gtest_main
+    target_link_libraries(soma_tests PRIVATE soma::soma soma_gallery GTest::gtest GTest::gtest_main
                                              nlohmann_json::nlohmann_json PkgConfig::OPENBLAS)
     # gtest.h is the heaviest header in every test file; precompile it once.
     target_precompile_headers(soma_tests PRIVATE <gtest/gtest.h>)
@@ -52,6 +52,14 @@ add_test(NAME cli.inspect
                  -DFIXTURES=${PROJECT_SOURCE_DIR}/tests/fixtures
                  -DWORK=${PROJECT_BINARY_DIR}/cli_inspect_work
                  -P ${PROJECT_SOURCE_DIR}/tests/io/inspect_cli.cmake)
+
+if(TARGET example_01_binary_xor)
+    set(_example -DEXAMPLE=$<TARGET_FILE:example_01_binary_xor>)
+endif()
+add_test(NAME cli.gallery
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli> ${_example}
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_gallery_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/gallery/gallery_cli.cmake)
 
 add_test(NAME cli.train_and_eval
          COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
