@@ -24,6 +24,9 @@ Command add_train(CLI::App& root, const Globals& globals);
 Command add_eval(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
 Command add_bench(CLI::App& root, const Globals& globals);
+Command add_predict(CLI::App& root, const Globals& globals);
+// `soma train csv`, a subcommand of `soma train` (train_app).
+Command add_train_csv(CLI::App& train_app, const Globals& globals);
 
 // Placeholder for subcommands not written yet: says so on stderr and returns exit code 2.
 int not_implemented(const char* name);

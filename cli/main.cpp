@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
 
     std::vector<Command> commands = {
         add_gallery(app, globals), add_train(app, globals), add_eval(app, globals),
-        add_inspect(app, globals), add_bench(app, globals),
+        add_inspect(app, globals), add_bench(app, globals), add_predict(app, globals),
     };
     try {
         app.parse(argc, argv);

@@ -1,5 +1,6 @@
 // soma train: train a model from a recipe and log metrics.
 //   soma train fmnist --model cnn --epochs 5 --out out/fmnist
+//   soma train csv data.csv --target price     (cli/train_csv.cpp)
 //   soma train fmnist --model cnn --epochs 15 --optimizer adamw --weight-decay 0.05
 //       --schedule cosine --augment          (a best recipe; the README lists them)
 // Ctrl-C stops after the current batch and saves a checkpoint to resume from (--resume).
@@ -20,7 +21,6 @@ namespace soma::cli {
 namespace {
 
 struct TrainArgs {
-    std::string recipe;
     train::FmnistOptions o{.out_dir = "out/fmnist"};
     int threads = 0;
 };
@@ -57,12 +57,12 @@ int run_train(const TrainArgs& a) {
 
 }  // namespace
 
-Command add_train(CLI::App& root, const Globals& /*globals*/) {
-    CLI::App* app = root.add_subcommand("train", "Train a model from a recipe and log metrics");
+Command add_train(CLI::App& root, const Globals& globals) {
+    CLI::App* train = root.add_subcommand("train", "Train a model from a recipe and log metrics");
+    train->require_subcommand(1);
     auto a = std::make_shared<TrainArgs>();
-    app->add_option("recipe", a->recipe, "What to train: fmnist (Fashion-MNIST classifier)")
-        ->required()
-        ->check(CLI::IsMember({"fmnist"}));
+    CLI::App* app = train->add_subcommand("fmnist", "Train a Fashion-MNIST classifier");
+    const Command csv = add_train_csv(*train, globals);
     app->add_option("--model", a->o.model, "Model: mlp, mlp-wide, cnn, resnet or resnet-wide")
         ->check(CLI::IsMember(models::fmnist_model_names()))
         ->capture_default_str();
@@ -117,7 +117,7 @@ Command add_train(CLI::App& root, const Globals& /*globals*/) {
     app->add_option("--label-smoothing", a->o.label_smoothing, "Label smoothing in [0, 1]")
         ->check(CLI::Range(0.0, 1.0));
     app->add_option("--data", a->o.root, "Fashion-MNIST directory")->capture_default_str();
-    return {app, [a] { return run_train(*a); }};
+    return {train, [a, app, csv] { return app->parsed() ? run_train(*a) : csv.run(); }};
 }
 
 }  // namespace soma::cli
