@@ -95,6 +95,8 @@ TextTable parse_table(const std::string& text, const std::string& name, char del
     TextTable table;
     table.source = name;
     std::string_view rest = text;
+    // Spreadsheets often write a UTF-8 byte order mark; it is not part of the first name.
+    if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);
     std::int64_t line_no = 0;
     bool header = true;
     while (!rest.empty()) {

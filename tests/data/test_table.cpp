@@ -41,6 +41,8 @@ TEST(Table, ParsesQuotesBlankLinesAndCrlf) {
     EXPECT_EQ(t.lines, (std::vector<std::int64_t>{3, 4}));
     EXPECT_EQ(t.find("d"), 2);
     EXPECT_EQ(t.find("e"), -1);
+    EXPECT_EQ(parse_table("\xEF\xBB\xBFid,y\n1,2\n").columns,
+              (std::vector<std::string>{"id", "y"}));
 }
 
 TEST(Table, ParseErrorsNameFileAndLine) {
