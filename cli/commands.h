@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <set>
+#include <string>
 
 namespace soma::cli {
 
@@ -21,12 +23,23 @@ struct Command {
 
 Command add_gallery(CLI::App& root, const Globals& globals);
 Command add_train(CLI::App& root, const Globals& globals);
+// The recipes, subcommands of `soma train` (train.cpp registers them).
+Command add_train_fmnist(CLI::App& train_app, const Globals& globals);
 Command add_eval(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
 Command add_bench(CLI::App& root, const Globals& globals);
 Command add_predict(CLI::App& root, const Globals& globals);
 // `soma train csv`, a subcommand of `soma train` (train_app).
 Command add_train_csv(CLI::App& train_app, const Globals& globals);
+
+// Runs a training recipe's body with SIGINT/SIGTERM stopping after the batch (fit() saves),
+// every exception turned into one line on stderr and exit code 1. Returns the body's code.
+int run_training(const char* name, const std::function<int()>& body);
+// 130 after SIGINT, 143 after SIGTERM: what a recipe returns when its run was stopped.
+int stopped_exit_code();
+// The long names of the options given on `app`'s command line, as settings field names
+// ("--batch-size" -> "batch_size"), for --resume's contradiction check.
+std::set<std::string> given_settings(const CLI::App& app);
 
 // Placeholder for subcommands not written yet: says so on stderr and returns exit code 2.
 int not_implemented(const char* name);

@@ -36,10 +36,17 @@ int main(int argc, char** argv) {
         return app.exit(e);  // also prints --help and --version
     }
 
-    if (globals.threads > 0) soma::set_num_threads(globals.threads);
-    for (const Command& c : commands) {
-        if (c.app->parsed()) return c.run();
+    // Every subcommand reports its own errors; this is the last net, so that no input ends in
+    // std::terminate: one line on stderr and exit code 1.
+    try {
+        if (globals.threads > 0) soma::set_num_threads(globals.threads);
+        for (const Command& c : commands) {
+            if (c.app->parsed()) return c.run();
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "soma: " << e.what() << "\n";
+        return 1;
     }
     std::cout << app.help();  // no subcommand given
-    return 1;
+    return 2;
 }

@@ -1,13 +1,14 @@
 // soma train csv: the lecture's regressor or classifier recipe on a table of your own.
 //   soma train csv houses.csv --target price --hidden 64,64 --epochs 200 --out out/houses
-//   soma predict out/houses/model.safetensors new_houses.csv
+//   soma train csv houses.csv --target price --resume out/houses/checkpoint.safetensors --epochs
+//   300 soma predict out/houses/best.safetensors new_houses.csv
 // Categorical columns are one-hot encoded, numeric ones standardised with the training rows'
 // statistics (data/table.h has the rules for missing values and unseen categories); the task
 // is detected from the target column unless --task says.
 
-#include <soma/error.h>
 #include <soma/models/tabular_train.h>
 #include <soma/threading.h>
+#include <soma/train/progress.h>
 
 #include <cstdio>
 #include <iostream>
@@ -19,40 +20,50 @@ namespace soma::cli {
 
 namespace {
 
-struct TrainCsvArgs {
+struct Args {
     models::TabularSettings s;
-    std::string out_dir = "out/csv";
+    models::TabularOptions o{.out_dir = "out/csv"};
     int threads = 0;
+    CLI::App* app = nullptr;
 };
 
-int run_train_csv(const TrainCsvArgs& a) {
+int run(Args& a) {
     if (a.threads > 0) set_num_threads(a.threads);
-    try {
-        const models::TabularRun run =
-            models::train_tabular(a.s, {.out_dir = a.out_dir, .log = &std::cout});
-        if (run.val_rows > 0) {
-            const bool acc = run.metric_name == "accuracy";
-            std::printf("validation %s %.6g on %lld rows (%s: %.6g)\n", run.metric_name.c_str(),
-                        run.val_metric, static_cast<long long>(run.val_rows),
-                        acc ? "always the most frequent class" : "always the training mean",
-                        run.baseline);
-        }
-        if (!run.model_path.empty())
-            std::cout << "wrote " << run.model_path << " (soma predict " << run.model_path << " "
-                      << "FILE.csv)\n";
-        return 0;
-    } catch (const soma::Error& e) {
-        std::cerr << "soma train csv: " << e.what() << "\n";
-        return 1;
+    models::TabularOptions o = a.o;
+    o.log = &std::cout;
+    o.terminal = train::stdout_is_terminal();
+    std::set<std::string> given = given_settings(*a.app);
+    given.insert("file");  // the positional file must be the checkpoint's
+    o.given = given;
+    const models::TabularRun run = models::train_tabular(a.s, o);
+    if (run.interrupted) {
+        std::cout << "stopped; resume with: soma train csv " << a.s.file << " --target "
+                  << a.s.target << " --resume " << run.checkpoint << "\n";
+        return stopped_exit_code();
     }
+    if (run.val_rows > 0) {
+        const bool acc = run.metric_name == "accuracy";
+        std::printf("validation %s %.6g on %lld rows (%s: %.6g); weights of the %s\n",
+                    run.metric_name.c_str(), run.val_metric, static_cast<long long>(run.val_rows),
+                    acc ? "always the most frequent class" : "always the training mean",
+                    run.baseline, run.weights.c_str());
+    }
+    if (!o.out_dir.empty()) {
+        std::cout << "wrote " << o.out_dir
+                  << "/{checkpoint.safetensors, best.safetensors, metrics.jsonl, curves.svg}\n";
+        const std::string& model = run.best_weights.empty() ? run.checkpoint : run.best_weights;
+        std::cout << "predict with: soma predict " << model << " FILE.csv\n";
+    }
+    return 0;
 }
 
 }  // namespace
 
 Command add_train_csv(CLI::App& train_app, const Globals& /*globals*/) {
     CLI::App* app = train_app.add_subcommand(
-        "csv", "Train the regressor or classifier recipe on a CSV file with a header row");
-    auto a = std::make_shared<TrainCsvArgs>();
+        "csv", "The regressor or classifier recipe on a CSV file with a header row");
+    auto a = std::make_shared<Args>();
+    a->app = app;
     models::TabularSettings& s = a->s;
     app->add_option("file", s.file, "The table: CSV with a header row (plain or .gz)")
         ->required()
@@ -89,11 +100,15 @@ Command add_train_csv(CLI::App& train_app, const Globals& /*globals*/) {
     app->add_option("--patience", s.patience,
                     "Early stopping: epochs without a better validation loss (0: off)")
         ->check(CLI::NonNegativeNumber);
-    app->add_option("--out", a->out_dir, "Directory for the model and the run's files")
+    app->add_option("--out", a->o.out_dir, "Directory for checkpoint, best weights and metrics")
         ->capture_default_str();
+    app->add_option("--resume", a->o.resume,
+                    "Continue from this checkpoint (its settings win; a flag that contradicts "
+                    "them is an error)")
+        ->check(CLI::ExistingFile);
     app->add_option("--threads", a->threads, "Threads (0: the default)")
         ->check(CLI::Range(0, 1024));
-    return {app, [a] { return run_train_csv(*a); }};
+    return {app, [a] { return run_training("csv", [&] { return run(*a); }); }};
 }
 
 }  // namespace soma::cli

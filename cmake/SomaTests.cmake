@@ -30,6 +30,19 @@ else()
     message(STATUS "soma: no tests/*.cpp yet; soma_tests not built")
 endif()
 
+# The layer rule on #include lines (tests/layers/check_layers.py; Python's standard library only),
+# and the checker's own test on a made-up tree.
+find_program(SOMA_PYTHON3 NAMES python3)
+if(SOMA_PYTHON3)
+    add_test(NAME layers.includes
+             COMMAND ${SOMA_PYTHON3} ${PROJECT_SOURCE_DIR}/tests/layers/check_layers.py
+                     ${PROJECT_SOURCE_DIR})
+    add_test(NAME layers.self_test
+             COMMAND ${SOMA_PYTHON3} ${PROJECT_SOURCE_DIR}/tests/layers/check_layers.py --self-test)
+else()
+    message(STATUS "soma: no python3; the layer-rule test is not registered")
+endif()
+
 add_test(NAME cli.version_and_help
          COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli> -DVERSION=${PROJECT_VERSION}
                  -P ${PROJECT_SOURCE_DIR}/cmake/TestCli.cmake)

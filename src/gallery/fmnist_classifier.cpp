@@ -62,11 +62,11 @@ Result run_fmnist_classifier(Context& ctx) {
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const train::EpochRecord& e = run.history.back();
-        r.metrics[std::string(name) + "_accuracy"] = e.test_accuracy;
-        r.metrics[std::string(name) + "_epoch_seconds"] = e.seconds;
+        r.metrics[std::string(name) + "_accuracy"] = run.test.accuracy;
+        r.metrics[std::string(name) + "_epoch_seconds"] = e.get("seconds");
         r.metrics[std::string(name) + "_seconds"] = secs;
         summary += strf("%s%s %.2f%% after 1 epoch (%.1f s)", summary.empty() ? "" : ", ", name,
-                        100 * e.test_accuracy, e.seconds);
+                        100 * run.test.accuracy, e.get("seconds"));
         ctx.out() << train::format_confusion(run.test.confusion, FashionMNIST::classes()) << "\n";
         if (std::string(name) == "cnn") {
             const std::string cm = ctx.path("11_fmnist_cnn_confusion.svg");

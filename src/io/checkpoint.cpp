@@ -16,6 +16,15 @@ constexpr const char* kFormatVersion = "1";
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
+// Optimizer k's tensor prefix and type key: "optim." and "soma.optimizer" for the first (the
+// single-optimizer layout), "optim<k>." and "soma.optimizer<k>" after it.
+std::string optim_prefix(std::size_t k) {
+    return k == 0 ? kOptimPrefix : "optim" + std::to_string(k) + ".";
+}
+std::string optim_key(std::size_t k) {
+    return k == 0 ? "soma.optimizer" : "soma.optimizer" + std::to_string(k);
+}
+
 // Shortest decimal form that reads back to the same double (std::to_chars guarantees it).
 std::string exact(double v) {
     char buf[64];
@@ -63,6 +72,21 @@ Metadata load_module(nn::Module& model, const std::string& path, bool strict) {
 
 void save_checkpoint(const std::string& path, nn::Module& model, const optim::Optimizer* opt,
                      const CheckpointInfo& info, const Generator* rng) {
+    std::vector<const optim::Optimizer*> opts;
+    if (opt) opts.push_back(opt);
+    save_checkpoint(path, model, opts, info, rng);
+}
+
+CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt,
+                               Generator* rng) {
+    std::vector<optim::Optimizer*> opts;
+    if (opt) opts.push_back(opt);
+    return load_checkpoint(path, model, opts, rng);
+}
+
+void save_checkpoint(const std::string& path, nn::Module& model,
+                     const std::vector<const optim::Optimizer*>& opts, const CheckpointInfo& info,
+                     const Generator* rng) {
     nn::StateDict all;
     nn::StateDict model_state = model.state_dict();  // named: items() refers into it
     for (const auto& [name, t] : model_state.items()) all.insert(kModelPrefix + name, t);
@@ -76,10 +100,11 @@ void save_checkpoint(const std::string& path, nn::Module& model, const optim::Op
     meta["soma.format_version"] = kFormatVersion;
     meta["soma.epoch"] = std::to_string(info.epoch);
     meta["soma.step"] = std::to_string(info.step);
-    if (opt) {
-        nn::StateDict optim_state = opt->state_dict();
-        for (const auto& [name, t] : optim_state.items()) all.insert(kOptimPrefix + name, t);
-        meta["soma.optimizer"] = opt->type_name();
+    for (std::size_t k = 0; k < opts.size(); ++k) {
+        check(opts[k] != nullptr, "save_checkpoint: optimizer ", k, " is null");
+        nn::StateDict optim_state = opts[k]->state_dict();
+        for (const auto& [name, t] : optim_state.items()) all.insert(optim_prefix(k) + name, t);
+        meta[optim_key(k)] = opts[k]->type_name();
     }
     if (rng) {
         Generator::State st = rng->state();
@@ -91,8 +116,8 @@ void save_checkpoint(const std::string& path, nn::Module& model, const optim::Op
     save_safetensors(path, all, meta);
 }
 
-CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* opt,
-                               Generator* rng) {
+CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
+                               const std::vector<optim::Optimizer*>& opts, Generator* rng) {
     SafetensorsFile file = load_safetensors(path);
     MetaReader meta(path, file.metadata);
     auto bad = [&](const auto&... parts) { fail("load_checkpoint: '", path, "': ", parts...); };
@@ -109,20 +134,32 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim
     for (const auto& [key, value] : file.metadata)
         if (!starts_with(key, "soma.")) info.extra[key] = value;
 
-    nn::StateDict model_state, optim_state;
+    // Optimizers the file holds state for: k = 0, 1, ... while soma.optimizer<k> exists.
+    std::size_t saved_opts = 0;
+    while (meta.has(optim_key(saved_opts))) ++saved_opts;
+    nn::StateDict model_state;
+    std::vector<nn::StateDict> optim_states(saved_opts);
     for (const auto& [name, t] : file.tensors.items()) {
-        if (starts_with(name, kModelPrefix))
+        if (starts_with(name, kModelPrefix)) {
             model_state.insert(name.substr(std::strlen(kModelPrefix)), t);
-        else if (starts_with(name, kOptimPrefix))
-            optim_state.insert(name.substr(std::strlen(kOptimPrefix)), t);
-        else
-            bad("tensor '", name, "' belongs to neither the model nor the optimizer");
+            continue;
+        }
+        bool placed = false;
+        for (std::size_t k = 0; k < saved_opts && !placed; ++k)
+            if (starts_with(name, optim_prefix(k).c_str())) {
+                optim_states[k].insert(name.substr(optim_prefix(k).size()), t);
+                placed = true;
+            }
+        if (!placed) bad("tensor '", name, "' belongs to neither the model nor an optimizer");
     }
-    if (opt) {
-        if (!meta.has("soma.optimizer")) bad("the checkpoint holds no optimizer state");
-        if (meta.get("soma.optimizer") != opt->type_name())
-            bad("the checkpoint holds optimizer state of type ", meta.get("soma.optimizer"),
-                ", not ", opt->type_name());
+    if (opts.size() > saved_opts)
+        bad("the checkpoint holds state for ", saved_opts, " optimizer(s), not ", opts.size());
+    for (std::size_t k = 0; k < opts.size(); ++k) {
+        check(opts[k] != nullptr, "load_checkpoint: optimizer ", k, " is null");
+        if (meta.get(optim_key(k)) != opts[k]->type_name())
+            bad("the checkpoint holds optimizer state of type ", meta.get(optim_key(k)),
+                k ? " for optimizer " + std::to_string(k) : std::string(), ", not ",
+                opts[k]->type_name());
     }
     Generator::State rng_state{};
     if (rng) {
@@ -136,19 +173,19 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model, optim
     // Module::load_state_dict checks before it copies; the optimizer's load may still refuse
     // after the model is restored, so keep the model's old values to put back.
     nn::StateDict backup;
-    if (opt) {
+    if (!opts.empty()) {
         NoGrad no_grad;
         nn::StateDict current = model.state_dict();
         for (const auto& [name, t] : current.items()) backup.insert(name, t.clone());
     }
     model.load_state_dict(model_state, true);
-    if (opt) {
-        try {
-            opt->load_state_dict(optim_state);
-        } catch (...) {
-            model.load_state_dict(backup, true);
-            throw;
-        }
+    // Optimizers that loaded before one refuses keep the file's state, the model is restored;
+    // optimizer checks are thorough, so a refusal here means a corrupt file.
+    try {
+        for (std::size_t k = 0; k < opts.size(); ++k) opts[k]->load_state_dict(optim_states[k]);
+    } catch (...) {
+        if (!opts.empty()) model.load_state_dict(backup, true);
+        throw;
     }
     if (rng) rng->set_state(rng_state);
     return info;

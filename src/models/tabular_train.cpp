@@ -1,17 +1,17 @@
-// Training a recipe model on a CSV table (models/tabular_train.h).
+// Training a recipe model on a CSV table, on train::fit (models/tabular_train.h).
 
 #include "soma/models/tabular_train.h"
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <limits>
 #include <map>
+#include <memory>
 #include <ostream>
 
 #include "soma/autograd.h"
 #include "soma/data/dataloader.h"
 #include "soma/error.h"
+#include "soma/io/checkpoint.h"
 #include "soma/ops.h"
 #include "soma/optim/adam.h"
 
@@ -36,6 +36,22 @@ void check_settings(const TabularSettings& s) {
     check(s.val_fraction >= 0 && s.val_fraction < 1,
           "train csv: val fraction must be in [0, 1), got ", s.val_fraction);
     check(s.patience >= 0, "train csv: patience must be >= 0, got ", s.patience);
+}
+
+train::DeclareFields declare(TabularSettings& s) {
+    return [&s](train::FieldVisitor& v) { s.fields(v); };
+}
+
+// The settings that differ from the defaults: what a caller without a command line "gave".
+std::set<std::string> non_default(TabularSettings s) {
+    TabularSettings defaults;
+    s.tabular = defaults.tabular;  // computed, never given
+    const io::Metadata mine = train::to_metadata(declare(s)),
+                       base = train::to_metadata(declare(defaults));
+    std::set<std::string> out;
+    for (const auto& [k, v] : mine)
+        if (base.at(k) != v) out.insert(k);
+    return out;
 }
 
 struct Split {
@@ -66,7 +82,7 @@ data::TextTable select_rows(const data::TextTable& t, const std::vector<std::int
     return out;
 }
 
-// The validation metric of `net` in the target's units (eval mode, no gradients).
+// The validation metric of the model in the target's units (eval mode, no gradients).
 double metric_of(TabularModel& m, const Tensor& x, const Tensor& y) {
     NoGrad no_grad;
     m.net->eval();
@@ -88,12 +104,32 @@ double baseline_of(const TabularModel& m, const Tensor& y_train, const Tensor& y
     return accuracy(full_like(y_val, static_cast<double>(top)), y_val);
 }
 
-Tensor loss_of(const TabularModel& m, const Tensor& output, const Tensor& target) {
-    return m.encoding.task == data::Task::Classification ? Classifier::loss(output, target)
-                                                         : Regressor::loss(output, target);
+data::DataLoader loader(const Tensor& x, const Tensor& y, std::int64_t batch, bool shuffle,
+                        std::uint64_t seed) {
+    return data::DataLoader(std::make_shared<data::TensorDataset>(x, y),
+                            {.batch_size = batch, .shuffle = shuffle, .seed = seed});
 }
 
 }  // namespace
+
+void TabularSettings::fields(train::FieldVisitor& v) {
+    v.field("file", file);
+    v.field("target", target);
+    v.field("task", task);
+    v.field("ignore", ignore);
+    v.field("hidden", hidden);
+    v.field("dropout", dropout);
+    v.field("batch_norm", batch_norm);
+    v.field("residual", residual);
+    v.field("lr", lr);
+    v.field("weight_decay", weight_decay);
+    v.field("batch_size", batch_size);
+    v.field("val_fraction", val_fraction);
+    v.field("seed", seed);
+    v.field("epochs", epochs, train::Field::MayChange);
+    v.field("patience", patience, train::Field::MayChange);
+    v.field(kTabularKey, tabular);
+}
 
 std::vector<std::int64_t> parse_widths(const std::string& text) {
     std::vector<std::int64_t> widths;
@@ -125,95 +161,102 @@ std::vector<std::string> parse_names(const std::string& text) {
     return names;
 }
 
-TabularRun train_tabular(const TabularSettings& s, const TabularOptions& options) {
+TabularRun train_tabular(const TabularSettings& settings, const TabularOptions& options) {
+    TabularSettings s = settings;
+    // A resumed run takes its settings (the preprocessing among them) from the checkpoint, so
+    // the split, the encoding and the model match; a setting given on purpose that contradicts
+    // it is an error naming both values.
+    if (!options.resume.empty())
+        train::resolve_resumed(declare(s), train::checkpoint_settings(options.resume),
+                               options.given ? *options.given : non_default(s), options.resume);
     check_settings(s);
     const data::TextTable table = data::read_table(s.file);
     const Split split = split_rows(table.size(), s.val_fraction, s.seed);
-    data::TableOptions topt{.target = s.target, .ignore = parse_names(s.ignore)};
-    if (s.task != "auto") topt.task = data::parse_task(s.task);
-    const data::TableEncoding enc = data::fit_encoding(table, split.train, topt);
+
+    TabularRun run;
+    if (s.tabular.empty()) {
+        data::TableOptions topt{.target = s.target, .ignore = parse_names(s.ignore)};
+        if (s.task != "auto") topt.task = data::parse_task(s.task);
+        const data::TableEncoding enc = data::fit_encoding(table, split.train, topt);
+        manual_seed(s.seed);  // initialisation (and, below, the dropout masks)
+        run.model = TabularModel::create(enc, {.hidden = parse_widths(s.hidden),
+                                               .dropout = s.dropout,
+                                               .batch_norm = s.batch_norm,
+                                               .residual = s.residual});
+        s.tabular = run.model.to_json();
+    } else {
+        manual_seed(s.seed);  // the checkpoint restores the weights and the generator
+        run.model = TabularModel::from_json(s.tabular, options.resume);
+    }
+    TabularModel& m = run.model;
+    const data::TableEncoding& enc = m.encoding;
+    run.train_rows = static_cast<std::int64_t>(split.train.size());
+    run.val_rows = static_cast<std::int64_t>(split.val.size());
+    run.metric_name = enc.task == data::Task::Classification ? "accuracy" : "rmse";
 
     const data::TextTable train_table = select_rows(table, split.train),
                           val_table = select_rows(table, split.val);
-    Tensor x_train = enc.transform(train_table), y_train = enc.targets(train_table);  // (N, w)
+    // x: (N, enc.width()) float32; y: (N, 1) float32 standardised, or (N) int64 classes.
+    Tensor x_train = enc.transform(train_table), y_train = enc.targets(train_table);
     Tensor x_val, y_val;
-    if (!split.val.empty()) x_val = enc.transform(val_table), y_val = enc.targets(val_table);
+    if (run.val_rows > 0) x_val = enc.transform(val_table), y_val = enc.targets(val_table);
 
-    manual_seed(s.seed);  // initialisation and dropout masks
-    TabularRun run{.model = TabularModel::create(enc, {.hidden = parse_widths(s.hidden),
-                                                       .dropout = s.dropout,
-                                                       .batch_norm = s.batch_norm,
-                                                       .residual = s.residual}),
-                   .train_rows = static_cast<std::int64_t>(split.train.size()),
-                   .val_rows = static_cast<std::int64_t>(split.val.size())};
-    TabularModel& m = run.model;
-    run.metric_name = enc.task == data::Task::Classification ? "accuracy" : "rmse";
+    optim::Adam opt(m.net->parameters(), {.lr = s.lr, .weight_decay = s.weight_decay});
+    const bool classify = enc.task == data::Task::Classification;
+    const train::LossFn rmse_fn = [](const Tensor& out, const data::Example& b) {
+        return Regressor::loss(out, b.target);
+    };
+    train::Trainee trainee{.model = m.net.get(),
+                           .optimizers = {&opt},
+                           .schedulers = {},
+                           .train_step = classify ? train::classification_step(*m.net, {&opt})
+                                                  : train::loss_step(*m.net, {&opt}, rmse_fn),
+                           .eval_step = classify ? train::classification_eval(*m.net)
+                                                 : train::eval_loss(*m.net, rmse_fn)};
+    const data::DataLoader train_loader = loader(x_train, y_train, s.batch_size, true, s.seed);
+    std::unique_ptr<data::DataLoader> val_loader;
+    if (run.val_rows > 0)
+        val_loader = std::make_unique<data::DataLoader>(loader(x_val, y_val, 1024, false, 0));
+
+    const std::string title =
+        "soma train csv " + s.file + ": " + data::task_name(enc.task) + " of '" + enc.target + "'";
     if (options.log)
         *options.log << s.file << ": " << table.size() << " rows (" << run.train_rows << " train, "
                      << run.val_rows << " validation), " << enc.inputs.size()
                      << " input columns -> " << enc.width() << " features; "
                      << data::task_name(enc.task) << " of '" << enc.target << "'"
-                     << (enc.task == data::Task::Classification
-                             ? " (" + std::to_string(enc.classes.size()) + " classes)"
-                             : "")
+                     << (classify ? " (" + std::to_string(enc.classes.size()) + " classes)" : "")
                      << "\n"
                      << *m.net << "\n";
+    train::FitResult fit = train::fit(trainee, train_loader, val_loader.get(),
+                                      {.epochs = s.epochs,
+                                       .out_dir = options.out_dir,
+                                       .resume = options.resume,
+                                       .monitor = "val_loss",
+                                       .patience = s.patience,
+                                       .settings = train::to_metadata(declare(s)),
+                                       .title = title,
+                                       .log = options.log,
+                                       .terminal = options.terminal,
+                                       .on_batch = options.on_batch});
+    run.history = std::move(fit.history);
+    run.interrupted = fit.interrupted;
+    run.early_stopped = fit.early_stopped;
+    run.best_epoch = fit.best_epoch;
+    run.checkpoint = fit.checkpoint;
+    run.best_weights = fit.best_weights;
+    if (run.interrupted || run.val_rows == 0) return run;
 
-    // TODO(engine): replace with train::fit
-    optim::Adam opt(m.net->parameters(), {.lr = s.lr, .weight_decay = s.weight_decay});
-    data::DataLoader loader(
-        std::make_shared<data::TensorDataset>(x_train, y_train),
-        {.batch_size = s.batch_size, .shuffle = true, .seed = s.seed, .prefetch = false});
-    double best = std::numeric_limits<double>::infinity();
-    std::int64_t bad_epochs = 0;
-    nn::StateDict best_weights;
-    const std::int64_t every = std::max<std::int64_t>(1, s.epochs / 10);
-    for (std::int64_t epoch = 0; epoch < s.epochs; ++epoch) {
-        m.net->train();
-        double loss_sum = 0;
-        std::int64_t seen = 0;
-        for (const data::Example& b : loader.epoch(epoch)) {
-            opt.zero_grad();
-            Tensor loss = loss_of(m, m.net->forward(b.input), b.target);
-            loss.backward();
-            opt.step();
-            loss_sum += loss.item() * static_cast<double>(b.input.size(0));
-            seen += b.input.size(0);
-        }
-        run.epochs = epoch + 1;
-        double val_loss = 0;
-        if (!split.val.empty()) {
-            NoGrad no_grad;
-            m.net->eval();
-            val_loss = loss_of(m, m.net->forward(x_val), y_val).item();
-            if (val_loss < best) {
-                best = val_loss, bad_epochs = 0;
-                best_weights = nn::StateDict();
-                for (auto& [name, t] : m.net->state_dict().items())
-                    best_weights.insert(name, t.clone());
-            } else {
-                ++bad_epochs;
-            }
-        }
-        if (options.log && ((epoch + 1) % every == 0 || epoch + 1 == s.epochs))
-            *options.log << "epoch " << epoch + 1 << "/" << s.epochs << ": train loss "
-                         << loss_sum / static_cast<double>(seen) << ", val loss " << val_loss
-                         << "\n";
-        if (s.patience > 0 && bad_epochs >= s.patience) break;
+    // The validation metric, exactly (not a mean over batches), on the best validation loss's
+    // weights where fit() kept them: those are the weights `soma predict` should use.
+    const auto epochs_run = static_cast<std::int64_t>(run.history.size());
+    run.weights = "last epoch (" + std::to_string(epochs_run) + ")";
+    if (!run.best_weights.empty()) {
+        if (run.best_epoch != epochs_run) io::load_module(*m.net, run.best_weights);
+        run.weights = "best validation loss (epoch " + std::to_string(run.best_epoch) + ")";
     }
-    if (best_weights.size()) m.net->load_state_dict(best_weights);
-
-    if (!split.val.empty()) {
-        run.val_metric = metric_of(m, x_val, y_val);
-        run.baseline = baseline_of(m, y_train, y_val);
-    }
-    if (!options.out_dir.empty()) {
-        std::error_code ec;
-        std::filesystem::create_directories(options.out_dir, ec);
-        check(!ec, "train csv: cannot create ", options.out_dir, ": ", ec.message());
-        run.model_path = (std::filesystem::path(options.out_dir) / "model.safetensors").string();
-        save_tabular(m, run.model_path);
-    }
+    run.val_metric = metric_of(m, x_val, y_val);
+    run.baseline = baseline_of(m, y_train, y_val);
     return run;
 }
 

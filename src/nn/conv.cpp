@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ops/spatial.h"
+#include "ops/spatial_args.h"
 #include "soma/nn/init.h"
 
 namespace soma::nn {

@@ -1,6 +1,6 @@
 #include "soma/nn/pool.h"
 
-#include "ops/spatial.h"
+#include "ops/spatial_args.h"
 
 namespace soma::nn {
 

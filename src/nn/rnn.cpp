@@ -1,13 +1,12 @@
-// The sequence layers RNN, GRU and LSTM: argument checks, stacking layers and directions,
-// dropout between layers, variable lengths and truncated BPTT. The recurrence of one layer is
-// in rnn_fused.cpp (or rnn_composed.cpp with .fused = false).
+// The sequence layers RNN, GRU and LSTM: parameters, argument checks, unbatched inputs and
+// truncated BPTT. The recurrence itself, layers, directions and lengths included, is the ops'
+// (soma/ops_rnn.h, src/ops/rnn.cpp).
 
 #include "soma/nn/rnn.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "nn/rnn_detail.h"
 #include "soma/nn/init.h"
 #include "soma/ops.h"
 
@@ -30,20 +29,9 @@ Lengths::Lengths(const Tensor& t) {
 namespace detail {
 namespace {
 
-using rnn_detail::CellKind;
-
-CellKind cell_kind(RecurrentKind k) {
-    switch (k) {
-        case RecurrentKind::RNNTanh:
-            return CellKind::RNNTanh;
-        case RecurrentKind::RNNReLU:
-            return CellKind::RNNReLU;
-        case RecurrentKind::GRU:
-            return CellKind::GRU;
-        case RecurrentKind::LSTM:
-            return CellKind::LSTM;
-    }
-    return CellKind::RNNTanh;
+// Gates per hidden unit: the row blocks of weight_ih and weight_hh.
+std::int64_t gates(RecurrentKind k) {
+    return k == RecurrentKind::GRU ? 3 : k == RecurrentKind::LSTM ? 4 : 1;
 }
 
 const char* kind_name(RecurrentKind k) {
@@ -70,7 +58,7 @@ RecurrentLayers::RecurrentLayers(RecurrentKind kind, std::int64_t input_size,
           ": input_size and hidden_size must be positive, got ", input_size, " and ", hidden_size);
     check(num_layers > 0, name, ": num_layers must be positive, got ", num_layers);
     check(dropout >= 0 && dropout <= 1, name, ": dropout must be in [0, 1], got ", dropout);
-    const std::int64_t G = backend::cpu::cell_gates(cell_kind(kind)) * hidden_size;
+    const std::int64_t G = gates(kind) * hidden_size;
     for (std::int64_t l = 0; l < num_layers; ++l)
         for (int d = 0; d < num_directions(); ++d) {
             std::int64_t in = l == 0 ? input_size : num_directions() * hidden_size;
@@ -115,44 +103,29 @@ std::string RecurrentLayers::extra_repr() const {
 
 LSTMResult RecurrentLayers::run_full(const Tensor& x, const Tensor& h0, const Tensor& c0,
                                      const std::vector<std::int64_t>& lengths) {
-    const int D = num_directions();
-    const std::int64_t T = x.size(batch_first_ ? 1 : 0), N = x.size(batch_first_ ? 0 : 1);
-    std::shared_ptr<rnn_detail::Mask> mask;
-    if (!lengths.empty()) {
-        mask = std::make_shared<rnn_detail::Mask>(T * N);
-        for (std::int64_t t = 0; t < T; ++t)
-            for (std::int64_t n = 0; n < N; ++n) (*mask)[t * N + n] = t < lengths[n];
+    // x: (T, N, F) or (N, T, F) -> output (T, N, D·H) or (N, T, D·H), h_n and c_n (L·D, N, H)
+    const RecurrentArgs args{.num_layers = num_layers_,
+                             .bidirectional = bidirectional_,
+                             .batch_first = batch_first_,
+                             .dropout = dropout_,
+                             .train = is_training(),
+                             .fused = fused_};
+    RecurrentOutput r;
+    switch (kind_) {
+        case RecurrentKind::RNNTanh:
+            r = rnn_tanh(x, h0, weights, lengths, args);
+            break;
+        case RecurrentKind::RNNReLU:
+            r = rnn_relu(x, h0, weights, lengths, args);
+            break;
+        case RecurrentKind::GRU:
+            r = gru(x, h0, weights, lengths, args);
+            break;
+        case RecurrentKind::LSTM:
+            r = lstm(x, h0, c0, weights, lengths, args);
+            break;
     }
-    Tensor input = x;
-    std::vector<Tensor> hs, cs;
-    for (std::int64_t l = 0; l < num_layers_; ++l) {
-        // Layers in between exchange time-major sequences; only the ends follow batch_first.
-        rnn_detail::LayerSpec spec{cell_kind(kind_),
-                                   T,
-                                   N,
-                                   hidden_size_,
-                                   batch_first_ && l == 0,
-                                   batch_first_ && l + 1 == num_layers_,
-                                   kind_name(kind_)};
-        std::vector<const RecurrentWeights*> w;
-        std::vector<Tensor> h0s(D), c0s(D);
-        for (int d = 0; d < D; ++d) {
-            w.push_back(&weights[l * D + d]);
-            if (h0.defined()) h0s[d] = h0.select(0, l * D + d);
-            if (c0.defined()) c0s[d] = c0.select(0, l * D + d);
-        }
-        rnn_detail::LayerResult r =
-            fused_ ? rnn_detail::fused_layer(spec, input, w, h0s, c0s, mask)
-                   : rnn_detail::composed_layer(spec, input, w, h0s, c0s, mask);
-        hs.insert(hs.end(), r.h_n.begin(), r.h_n.end());
-        cs.insert(cs.end(), r.c_n.begin(), r.c_n.end());
-        input = r.output;
-        if (l + 1 < num_layers_ && dropout_ > 0 && is_training())
-            input = dropout(input, dropout_, true);
-    }
-    LSTMResult res{input, stack(hs, 0), Tensor()};
-    if (!cs.empty()) res.c_n = stack(cs, 0);
-    return res;
+    return {r.output, r.h_n, r.c_n};
 }
 
 LSTMResult RecurrentLayers::run(const Tensor& x_in, const Tensor& h0_in, const Tensor& c0_in,

@@ -1,16 +1,14 @@
-// RNNCell, GRUCell, LSTMCell: one time step, on the fused kernels or the composed reference.
+// RNNCell, GRUCell, LSTMCell: parameters and argument checks; the step is the ops'
+// (rnn_tanh_cell, gru_cell, lstm_cell in soma/ops_rnn.h), fused or composed.
 
 #include <cmath>
 
-#include "nn/rnn_detail.h"
 #include "soma/nn/init.h"
 #include "soma/nn/rnn.h"
 #include "soma/ops.h"
 
 namespace soma::nn {
 namespace {
-
-using rnn_detail::CellKind;
 
 void make_params(Tensor& w_ih, Tensor& w_hh, Tensor& b_ih, Tensor& b_hh, const char* name,
                  std::int64_t in, std::int64_t hidden, int gates, bool bias) {
@@ -72,18 +70,8 @@ CellInputs cell_inputs(const char* name, const Tensor& x, const Tensor& h, const
     return r;
 }
 
-rnn_detail::CellResult cell_step(CellKind kind, const char* name, bool fused, const CellInputs& in,
-                                 const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
-                                 const Tensor& b_hh) {
-    RecurrentWeights w{w_ih, w_hh, b_ih, b_hh};
-    rnn_detail::CellResult r = fused ? rnn_detail::fused_cell(kind, name, in.x, in.h, in.c, w)
-                                     : rnn_detail::composed_cell(kind, in.x, in.h, in.c, w);
-    if (in.unbatched) {
-        r.h = r.h.squeeze(0);
-        if (r.c.defined()) r.c = r.c.squeeze(0);
-    }
-    return r;
-}
+// The ops' result for batched inputs, without the batch dimension again when x had none.
+Tensor unbatch(const CellInputs& in, const Tensor& h) { return in.unbatched ? h.squeeze(0) : h; }
 
 }  // namespace
 
@@ -101,10 +89,11 @@ std::string RNNCell::extra_repr() const {
            (o_.nonlinearity == RNNNonlinearity::ReLU ? ", nonlinearity=relu" : "");
 }
 Tensor RNNCell::forward(const Tensor& x, const Tensor& h) {
-    CellKind kind =
-        o_.nonlinearity == RNNNonlinearity::ReLU ? CellKind::RNNReLU : CellKind::RNNTanh;
     CellInputs in = cell_inputs("RNNCell", x, h, Tensor(), weight_ih, o_.hidden_size);
-    return cell_step(kind, "RNNCell", o_.fused, in, weight_ih, weight_hh, bias_ih, bias_hh).h;
+    const RecurrentWeights w{weight_ih, weight_hh, bias_ih, bias_hh};
+    return unbatch(in, o_.nonlinearity == RNNNonlinearity::ReLU
+                           ? rnn_relu_cell(in.x, in.h, w, o_.fused)
+                           : rnn_tanh_cell(in.x, in.h, w, o_.fused));
 }
 
 GRUCell::GRUCell(GRUCellOptions o) : o_(o) {
@@ -121,8 +110,8 @@ std::string GRUCell::extra_repr() const {
 }
 Tensor GRUCell::forward(const Tensor& x, const Tensor& h) {
     CellInputs in = cell_inputs("GRUCell", x, h, Tensor(), weight_ih, o_.hidden_size);
-    return cell_step(CellKind::GRU, "GRUCell", o_.fused, in, weight_ih, weight_hh, bias_ih, bias_hh)
-        .h;
+    const RecurrentWeights w{weight_ih, weight_hh, bias_ih, bias_hh};
+    return unbatch(in, gru_cell(in.x, in.h, w, o_.fused));
 }
 
 LSTMCell::LSTMCell(LSTMCellOptions o) : o_(o) {
@@ -139,9 +128,9 @@ std::string LSTMCell::extra_repr() const {
 }
 LSTMState LSTMCell::forward(const Tensor& x, const Tensor& h, const Tensor& c) {
     CellInputs in = cell_inputs("LSTMCell", x, h, c, weight_ih, o_.hidden_size);
-    auto r =
-        cell_step(CellKind::LSTM, "LSTMCell", o_.fused, in, weight_ih, weight_hh, bias_ih, bias_hh);
-    return {r.h, r.c};
+    const RecurrentWeights w{weight_ih, weight_hh, bias_ih, bias_hh};
+    const LSTMCellOutput r = lstm_cell(in.x, in.h, in.c, w, o_.fused);
+    return {unbatch(in, r.h), unbatch(in, r.c)};
 }
 
 }  // namespace soma::nn

@@ -1,18 +1,16 @@
 #pragma once
-// Argument handling shared by the convolution and pooling ops: the optional batch dimension,
-// per-dimension sizes, and the Window that the kernels consume.
+// Argument handling shared by the convolution and pooling ops: the optional batch dimension
+// and the Window that the kernels consume (per-dimension sizes: spatial_args.h).
 
 #include <string>
 #include <vector>
 
 #include "backend/cpu/window.h"
 #include "ops/kernels.h"
+#include "ops/spatial_args.h"
 #include "soma/ops_conv.h"
 
 namespace soma::ops_detail {
-
-// "(1, 2)" for any list of sizes.
-std::string dims_str(const std::vector<std::int64_t>& v);
 
 // An input with nd spatial dimensions as a batched (N, C, *spatial) tensor: x itself, or x with
 // a leading 1 when it has no batch dimension. Throws for any other rank, naming the op.
@@ -22,11 +20,6 @@ struct Batched {
     Tensor restore(const Tensor& y) const { return unbatched ? y.squeeze(0) : y; }
 };
 Batched as_batched(const Tensor& x, int nd, const char* op);
-
-// `arg` for nd dimensions, every value checked against `min` (1 for sizes and strides, 0 for
-// padding).
-std::vector<std::int64_t> expand_checked(const SpatialArg& arg, int nd, const char* op,
-                                         const char* what, std::int64_t min);
 
 // The spatial sizes of a batched input (dims 2..).
 std::vector<std::int64_t> spatial_sizes(const Tensor& x);

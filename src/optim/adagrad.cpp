@@ -1,7 +1,5 @@
 #include "soma/optim/adagrad.h"
 
-#include <cmath>
-
 #include "optim/update.h"
 
 namespace soma::optim {
@@ -24,18 +22,9 @@ void Adagrad::update(std::size_t i, const Tensor& param, const Tensor& grad) {
     if (!step_[i].defined()) step_[i] = step_counter(0);
     const std::int64_t t = ++*step_[i].data<std::int64_t>();
     const double clr = lr_ / (1 + static_cast<double>(t - 1) * options_.lr_decay);
-    dispatch(param.dtype(), "Adagrad", [&](auto tag) {
-        using T = decltype(tag);
-        T* p = param.data<T>();
-        const T* g = grad.data<T>();
-        T* s = detail::state_data<T>(sum_[i], param, options_.initial_accumulator_value);
-        const T wd = T(options_.weight_decay), eps = T(options_.eps), lr = T(clr);
-        detail::for_each_element(param.numel(), [&](std::int64_t k) {
-            const T gk = g[k] + wd * p[k];
-            s[k] += gk * gk;
-            p[k] -= lr * (gk / (std::sqrt(s[k]) + eps));
-        });
-    });
+    const Tensor& s = detail::state(sum_[i], param, options_.initial_accumulator_value);
+    ops_detail::adagrad_update(
+        param, grad, s, {.lr = clr, .weight_decay = options_.weight_decay, .eps = options_.eps});
 }
 
 }  // namespace soma::optim

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "backend/cpu/elementwise.h"
+#include "ops/optim_update.h"
 #include "soma/autograd.h"
 
 namespace soma::optim {
@@ -60,11 +60,7 @@ void clip_grad_value(const std::vector<Tensor>& params, double value) {
     for (const Tensor& p : params) {
         Tensor g = p.grad();
         if (!g.defined()) continue;
-        dispatch(g.dtype(), "clip_grad_value", [&](auto tag) {
-            using T = decltype(tag);
-            const T hi = T(value), lo = T(-value);
-            backend::cpu::apply_inplace<T>(g, [=](T x) { return std::clamp(x, lo, hi); });
-        });
+        ops_detail::clip_grad_value_(g, value);
     }
 }
 

@@ -15,28 +15,17 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions options)
 }
 
 void SGD::update(std::size_t i, const Tensor& param, const Tensor& grad) {
-    dispatch(param.dtype(), "SGD", [&](auto tag) {
-        using T = decltype(tag);
-        T* p = param.data<T>();
-        const T* g = grad.data<T>();
-        const T lr = T(lr_), wd = T(options_.weight_decay), mu = T(options_.momentum);
-        const T keep = T(1 - options_.dampening);
-        const bool nesterov = options_.nesterov;
-        const std::int64_t n = param.numel();
-        if (options_.momentum == 0) {
-            detail::for_each_element(n, [&](std::int64_t k) { p[k] -= lr * (g[k] + wd * p[k]); });
-            return;
-        }
-        Tensor& buffer = momentum_buffer_[i];
-        // The first step seeds the buffer with the gradient itself, undamped.
-        const bool first = !buffer.defined();
-        T* b = detail::state_data<T>(buffer, param);
-        detail::for_each_element(n, [&](std::int64_t k) {
-            const T d = g[k] + wd * p[k];
-            b[k] = first ? d : b[k] * mu + keep * d;
-            p[k] -= lr * (nesterov ? d + mu * b[k] : b[k]);
-        });
-    });
+    Tensor buffer;
+    // The first step seeds the buffer with the gradient itself, undamped.
+    const bool first = options_.momentum != 0 && !momentum_buffer_[i].defined();
+    if (options_.momentum != 0) buffer = detail::state(momentum_buffer_[i], param);
+    ops_detail::sgd_update(param, grad, buffer,
+                           {.lr = lr_,
+                            .weight_decay = options_.weight_decay,
+                            .momentum = options_.momentum,
+                            .dampening = options_.dampening,
+                            .nesterov = options_.nesterov,
+                            .first = first});
 }
 
 }  // namespace soma::optim

@@ -1,8 +1,9 @@
-// The Fashion-MNIST recipe: data, model, the epoch loop with checkpoints and reports.
+// The Fashion-MNIST recipe on train::fit: settings, data, model, optimiser and schedule; the
+// test set once at the end.
 
 #include "soma/train/fmnist.h"
 
-#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -20,7 +21,6 @@
 #include "soma/optim/scheduler.h"
 #include "soma/optim/sgd.h"
 #include "soma/random.h"
-#include "soma/train/progress.h"
 
 namespace soma::train {
 
@@ -110,54 +110,56 @@ data::Example augment(data::Example b, Generator& gen) {
     return b;
 }
 
-std::string num(double v) {
+}  // namespace
+
+void FmnistOptions::fields(FieldVisitor& v) {
+    v.field("model", model);
+    v.field("epochs", epochs, Field::MayChange);
+    v.field("batch_size", batch_size);
+    v.field("lr", lr);
+    v.field("seed", seed);
+    v.field("subset", subset);
+    v.field("val_size", val_size);
+    v.field("test_size", test_size, Field::MayChange);
+    v.field("patience", patience, Field::MayChange);
+    v.field("optimizer", optimizer);
+    v.field("weight_decay", weight_decay);
+    v.field("schedule", schedule);
+    v.field("step_size", step_size);
+    v.field("gamma", gamma);
+    v.field("warmup", warmup);
+    v.field("augment", augment);
+    v.field("label_smoothing", label_smoothing);
+    v.field("select", select, Field::MayChange);
+}
+
+namespace {
+
+// 0.001 -> "0.001": short for people, exact enough for a log line.
+std::string format_number(double v) {
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
+    std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
 }
 
-std::int64_t get_int(const io::Metadata& m, const std::string& key) {
-    auto it = m.find(key);
-    check(it != m.end(), "train_fmnist: checkpoint lacks '", key, "'");
-    return std::stoll(it->second);
-}
-double get_double(const io::Metadata& m, const std::string& key) {
-    auto it = m.find(key);
-    check(it != m.end(), "train_fmnist: checkpoint lacks '", key, "'");
-    return std::strtod(it->second.c_str(), nullptr);
+DeclareFields declare(FmnistOptions& o) {
+    return [&o](FieldVisitor& v) { o.fields(v); };
 }
 
-}  // namespace
+// The settings of `o` that differ from the defaults: what a C++ caller set on purpose.
+std::set<std::string> non_default(FmnistOptions& o) {
+    FmnistOptions defaults;
+    const io::Metadata mine = to_metadata(declare(o)), base = to_metadata(declare(defaults));
+    std::set<std::string> out;
+    for (const auto& [k, v] : mine)
+        if (base.at(k) != v) out.insert(k);
+    return out;
+}
 
-FmnistRun train_fmnist(const FmnistOptions& options) {
-    FmnistOptions o = options;
-    std::ostream* log = o.log;
-
-    // A resumed run takes its settings from the checkpoint, so the data and model match.
-    io::Metadata saved;
-    if (!o.resume.empty()) {
-        saved = io::load_safetensors(o.resume).metadata;
-        check(saved.count("model") && saved.count("history"), "train_fmnist: '", o.resume,
-              "' is not a checkpoint of soma train fmnist");
-        o.model = saved.at("model");
-        o.seed = std::uint64_t(std::stoull(saved.at("seed")));
-        o.batch_size = get_int(saved, "batch_size");
-        o.subset = get_int(saved, "subset");
-        o.val_size = get_int(saved, "val_size");
-        o.test_size = get_int(saved, "test_size");
-        o.lr = get_double(saved, "lr");
-        o.optimizer = saved.at("optimizer");
-        o.weight_decay = get_double(saved, "weight_decay");
-        o.schedule = saved.at("schedule");
-        o.step_size = get_int(saved, "step_size");
-        o.gamma = get_double(saved, "gamma");
-        o.warmup = get_int(saved, "warmup");
-        o.augment = get_int(saved, "augment") != 0;
-        o.label_smoothing = get_double(saved, "label_smoothing");
-    }
-    if (o.batch_size <= 0) o.batch_size = models::fmnist_default_batch_size(o.model);
+void check_options(const FmnistOptions& o) {
     check(o.epochs >= 1, "train_fmnist: epochs must be >= 1, got ", o.epochs);
-    check(o.lr > 0, "train_fmnist: lr must be > 0, got ", o.lr);
+    check(o.batch_size >= 1, "train_fmnist: batch_size must be >= 1, got ", o.batch_size);
+    check(std::isfinite(o.lr) && o.lr > 0, "train_fmnist: lr must be > 0, got ", o.lr);
     check(o.weight_decay >= 0, "train_fmnist: weight_decay must be >= 0, got ", o.weight_decay);
     check(o.step_size >= 1, "train_fmnist: step_size must be >= 1, got ", o.step_size);
     check(o.gamma > 0, "train_fmnist: gamma must be > 0, got ", o.gamma);
@@ -165,6 +167,38 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
           o.warmup);
     check(o.label_smoothing >= 0 && o.label_smoothing <= 1,
           "train_fmnist: label_smoothing must be in [0, 1], got ", o.label_smoothing);
+    check(o.subset >= 0 && o.test_size >= 0 && o.patience >= 0,
+          "train_fmnist: subset, test_size and patience must be >= 0");
+    check(o.select == "last" || o.select == "best",
+          "train_fmnist: select must be last or best, got '", o.select, "'");
+}
+
+std::string describe(const FmnistOptions& o) {
+    std::string s = "fmnist " + o.model + ", batch " + std::to_string(o.batch_size) + ", " +
+                    o.optimizer + " lr " + format_number(o.lr);
+    if (o.weight_decay > 0) s += ", weight decay " + format_number(o.weight_decay);
+    if (o.schedule != "none") s += ", " + o.schedule + " schedule";
+    if (o.schedule == "step")
+        s += " (x" + format_number(o.gamma) + " every " + std::to_string(o.step_size) + ")";
+    if (o.schedule == "exponential") s += " (x" + format_number(o.gamma) + " per epoch)";
+    if (o.warmup > 0) s += ", " + std::to_string(o.warmup) + " warm-up epochs";
+    if (o.augment) s += ", augmented";
+    if (o.label_smoothing > 0) s += ", label smoothing " + format_number(o.label_smoothing);
+    return s + ", seed " + std::to_string(o.seed);
+}
+
+}  // namespace
+
+FmnistRun train_fmnist(const FmnistOptions& options) {
+    FmnistOptions o = options;
+    // A resumed run takes its settings from the checkpoint, so the data and model match; a
+    // setting given on purpose that contradicts it is an error naming both values.
+    if (!o.resume.empty()) {
+        const std::set<std::string> given = o.given ? *o.given : non_default(o);
+        resolve_resumed(declare(o), checkpoint_settings(o.resume), given, o.resume);
+    }
+    if (o.batch_size <= 0) o.batch_size = models::fmnist_default_batch_size(o.model);
+    check_options(o);
 
     auto full = fmnist_normalized(Split::Train, o.root);
     check(o.val_size > 0 && o.val_size < full->size(), "train_fmnist: val_size ", o.val_size,
@@ -177,162 +211,57 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
                                               .seed = o.seed,
                                               .transform = o.augment ? augment : nullptr});
     const DataLoader val_loader = eval_loader(split.validation);
-    const DataLoader test_loader = eval_loader(test_set);
 
     manual_seed(o.seed);
     FmnistRun run;
     run.model_name = o.model;
     run.model = models::fmnist_model(o.model);
     const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(o, run.model->parameters());
-    optim::Optimizer& opt = *optimizer;
-    EarlyStopping early(o.patience);
+    const std::unique_ptr<optim::LRScheduler> schedule = make_schedule(o, *optimizer);
+    Trainee trainee{
+        .model = run.model.get(),
+        .optimizers = {optimizer.get()},
+        .schedulers = {},
+        .train_step = classification_step(*run.model, {optimizer.get()}, o.label_smoothing),
+        .eval_step = classification_eval(*run.model)};
+    if (schedule) trainee.schedulers.push_back(schedule.get());
 
-    std::int64_t start_epoch = 0;
-    EpochState resumed;
-    double resumed_seconds = 0;
-    if (!o.resume.empty()) {
-        const io::CheckpointInfo info =
-            io::load_checkpoint(o.resume, *run.model, &opt, &default_generator());
-        start_epoch = info.epoch;
-        // The schedule below starts from the base lr, not the checkpoint's: with more --epochs
-        // than the interrupted run had, a cosine's lrs are not that run's.
-        opt.set_lr(o.lr);
-        run.history = history_from_json(saved.at("history"));
-        early.restore(get_double(saved, "best_val_loss"), get_int(saved, "bad_epochs"));
-        resumed = {.batch = get_int(saved, "batch"),
-                   .samples = get_int(saved, "samples"),
-                   .correct = get_int(saved, "correct"),
-                   .loss_sum = get_double(saved, "loss_sum")};
-        resumed_seconds = get_double(saved, "epoch_seconds");
-        if (log)
-            *log << "resuming " << o.model << " from " << o.resume << " at epoch "
-                 << start_epoch + 1 << ", batch " << resumed.batch << "\n";
+    const std::string title = describe(o) + ": " + std::to_string(run.model->num_parameters()) +
+                              " parameters, " + std::to_string(train_set->size()) + " training / " +
+                              std::to_string(split.validation->size()) + " validation / " +
+                              std::to_string(test_set->size()) + " test images";
+    FitResult fit_result = fit(trainee, train_loader, &val_loader,
+                               {.epochs = o.epochs,
+                                .out_dir = o.out_dir,
+                                .resume = o.resume,
+                                .monitor = "val_loss",
+                                .patience = o.patience,
+                                .settings = to_metadata(declare(o)),
+                                .title = title,
+                                .log = o.log,
+                                .terminal = o.terminal,
+                                .on_batch = o.on_batch});
+    run.history = std::move(fit_result.history);
+    run.interrupted = fit_result.interrupted;
+    run.early_stopped = fit_result.early_stopped;
+    run.best_epoch = fit_result.best_epoch;
+    run.checkpoint = fit_result.checkpoint;
+    if (run.interrupted) return run;
+
+    // The test set, once, on the weights the options select.
+    run.tested = "last epoch (" + std::to_string(run.history.size()) + ")";
+    if (o.select == "best" && run.best_epoch != std::int64_t(run.history.size())) {
+        check(!fit_result.best_weights.empty(),
+              "train_fmnist: select = best needs an out_dir (the best weights are kept there)");
+        io::load_module(*run.model, fit_result.best_weights);
+        run.tested = "best validation loss (epoch " + std::to_string(run.best_epoch) + ")";
+    } else if (o.select == "best") {
+        run.tested = "best validation loss (epoch " + std::to_string(run.best_epoch) + ")";
     }
-
-    // Schedules are functions of the epoch: replaying the finished epochs' steps puts this one
-    // where an uninterrupted run's would be.
-    const std::unique_ptr<optim::LRScheduler> schedule = make_schedule(o, opt);
-    if (schedule)
-        for (std::int64_t e = 0; e < start_epoch; ++e) schedule->step();
-
-    if (!o.out_dir.empty()) std::filesystem::create_directories(o.out_dir);
-    auto path = [&](const char* f) { return (std::filesystem::path(o.out_dir) / f).string(); };
-    auto save = [&](std::int64_t epoch, const EpochState& st, double seconds) {
-        if (o.out_dir.empty()) return;
-        io::Metadata m = {{"model", o.model},
-                          {"seed", std::to_string(o.seed)},
-                          {"batch_size", std::to_string(o.batch_size)},
-                          {"subset", std::to_string(o.subset)},
-                          {"val_size", std::to_string(o.val_size)},
-                          {"test_size", std::to_string(o.test_size)},
-                          {"lr", num(o.lr)},
-                          {"optimizer", o.optimizer},
-                          {"weight_decay", num(o.weight_decay)},
-                          {"schedule", o.schedule},
-                          {"step_size", std::to_string(o.step_size)},
-                          {"gamma", num(o.gamma)},
-                          {"warmup", std::to_string(o.warmup)},
-                          {"augment", o.augment ? "1" : "0"},
-                          {"label_smoothing", num(o.label_smoothing)},
-                          {"history", history_to_json(run.history)},
-                          {"best_val_loss", num(early.best())},
-                          {"bad_epochs", std::to_string(early.bad_epochs())},
-                          {"batch", std::to_string(st.batch)},
-                          {"samples", std::to_string(st.samples)},
-                          {"correct", std::to_string(st.correct)},
-                          {"loss_sum", num(st.loss_sum)},
-                          {"epoch_seconds", num(seconds)}};
-        run.checkpoint = path("checkpoint.safetensors");
-        io::save_checkpoint(run.checkpoint, *run.model, &opt,
-                            {.epoch = epoch, .step = opt.steps(), .extra = m},
-                            &default_generator());
-    };
-
-    if (log) {
-        *log << "fmnist " << o.model << ": " << run.model->num_parameters() << " parameters, "
-             << train_set->size() << " training / " << split.validation->size() << " validation / "
-             << test_set->size() << " test images, batch " << o.batch_size << ", " << o.optimizer
-             << " lr " << o.lr;
-        if (o.weight_decay > 0) *log << ", weight decay " << o.weight_decay;
-        if (o.schedule != "none") *log << ", " << o.schedule << " schedule";
-        if (o.schedule == "step") *log << " (x" << o.gamma << " every " << o.step_size << ")";
-        if (o.schedule == "exponential") *log << " (x" << o.gamma << " per epoch)";
-        if (o.warmup > 0) *log << ", " << o.warmup << " warm-up epochs";
-        if (o.augment) *log << ", augmented";
-        if (o.label_smoothing > 0) *log << ", label smoothing " << o.label_smoothing;
-        *log << ", seed " << o.seed << "\n";
-    }
-
-    bool have_test = false;
-    for (std::int64_t epoch = start_epoch; epoch < o.epochs; ++epoch) {
-        EpochState st = epoch == start_epoch ? resumed : EpochState{};
-        const double before = epoch == start_epoch ? resumed_seconds : 0;
-        const std::string label =
-            "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs);
-        std::ostream null_os(nullptr);
-        ProgressBar bar(log ? *log : null_os, o.terminal, label, train_set->size(), st.samples);
-        const std::int64_t samples_before = st.samples;
-        const auto t0 = std::chrono::steady_clock::now();
-        const bool complete = train_epoch(
-            *run.model, opt, train_loader, epoch, st,
-            [&](const EpochState& s) {
-                bar.update(s.samples, s.loss());
-                if (o.on_batch) o.on_batch(s);
-            },
-            o.label_smoothing);
-        bar.finish();
-        const double session =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (!complete) {
-            save(epoch, st, before + session);
-            run.interrupted = true;
-            if (log)
-                *log << "interrupted at epoch " << epoch + 1 << ", batch " << st.batch
-                     << (o.out_dir.empty() ? "" : "; checkpoint " + run.checkpoint) << "\n";
-            break;
-        }
-        const EvalResult val = evaluate(*run.model, val_loader, kClasses);
-        run.test = evaluate(*run.model, test_loader, kClasses);
-        have_test = true;
-        EpochRecord r{.epoch = epoch + 1,
-                      .train_loss = st.loss(),
-                      .train_accuracy = st.accuracy(),
-                      .val_loss = val.loss,
-                      .val_accuracy = val.accuracy,
-                      .test_loss = run.test.loss,
-                      .test_accuracy = run.test.accuracy,
-                      .lr = opt.lr(),
-                      .seconds = before + session,
-                      .samples_per_s = session > 0 ? (st.samples - samples_before) / session : 0};
-        run.history.push_back(r);
-        const bool stop = early.update(val.loss);
-        if (schedule) schedule->step();  // before the checkpoint, which records the next lr
-        if (log) {
-            char buf[256];
-            std::snprintf(buf, sizeof buf,
-                          "epoch %lld/%lld: train loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% "
-                          "| test acc %.2f%% | %.1f s, %.0f samples/s\n",
-                          static_cast<long long>(r.epoch), static_cast<long long>(o.epochs),
-                          r.train_loss, 100 * r.train_accuracy, r.val_loss, 100 * r.val_accuracy,
-                          100 * r.test_accuracy, r.seconds, r.samples_per_s);
-            *log << buf << std::flush;
-        }
-        save(epoch + 1, EpochState{}, 0);
-        if (!o.out_dir.empty()) {
-            write_metrics(path("metrics.jsonl"), run.history);
-            save_curves_svg(path("curves.svg"), run.history, "Fashion-MNIST " + o.model);
-        }
-        if (stop) {
-            run.early_stopped = true;
-            if (log)
-                *log << "early stop: validation loss has not improved for " << o.patience
-                     << " epochs (best " << early.best() << ")\n";
-            break;
-        }
-    }
-    if (!have_test) run.test = evaluate(*run.model, test_loader, kClasses);
-    if (!o.out_dir.empty() && !run.interrupted)
-        save_confusion_svg(path("confusion.svg"), run.test.confusion,
+    run.test = evaluate_classifier(*run.model, eval_loader(test_set), kClasses);
+    if (!o.out_dir.empty())
+        save_confusion_svg((std::filesystem::path(o.out_dir) / "confusion.svg").string(),
+                           run.test.confusion,
                            "Fashion-MNIST " + o.model + ": confusion on the test set");
     return run;
 }
@@ -356,7 +285,7 @@ EvalResult evaluate_fmnist(const std::string& path, std::string& model_name,
     else
         io::load_module(*model, path);
     auto test_set = first(fmnist_normalized(Split::Test, root), test_size);
-    return evaluate(*model, eval_loader(test_set), kClasses);
+    return evaluate_classifier(*model, eval_loader(test_set), kClasses);
 }
 
 }  // namespace soma::train

@@ -2,7 +2,9 @@
 
 #include "soma/train/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -14,37 +16,26 @@ namespace soma::train {
 
 namespace {
 
-using nlohmann::json;
+// ordered: a record reads back with its metrics in the order they were written
+using json = nlohmann::ordered_json;
 
 json to_object(const EpochRecord& r) {
-    return json{{"epoch", r.epoch},
-                {"train_loss", r.train_loss},
-                {"train_accuracy", r.train_accuracy},
-                {"val_loss", r.val_loss},
-                {"val_accuracy", r.val_accuracy},
-                {"test_loss", r.test_loss},
-                {"test_accuracy", r.test_accuracy},
-                {"lr", r.lr},
-                {"seconds", r.seconds},
-                {"samples_per_s", r.samples_per_s}};
+    json j = json::object();
+    j["epoch"] = r.epoch;
+    for (const auto& [name, v] : r.values.items()) j[name] = v;
+    return j;
 }
 
 EpochRecord from_object(const json& j) {
     check(j.is_object(), "record_from_json: not a JSON object: ", j.dump());
     EpochRecord r;
-    try {
-        r.epoch = j.at("epoch").get<std::int64_t>();
-        r.train_loss = j.at("train_loss").get<double>();
-        r.train_accuracy = j.at("train_accuracy").get<double>();
-        r.val_loss = j.at("val_loss").get<double>();
-        r.val_accuracy = j.at("val_accuracy").get<double>();
-        r.test_loss = j.at("test_loss").get<double>();
-        r.test_accuracy = j.at("test_accuracy").get<double>();
-        r.lr = j.at("lr").get<double>();
-        r.seconds = j.at("seconds").get<double>();
-        r.samples_per_s = j.at("samples_per_s").get<double>();
-    } catch (const json::exception& e) {
-        fail("record_from_json: ", e.what(), " in ", j.dump());
+    check(j.contains("epoch") && j["epoch"].is_number_integer(),
+          "record_from_json: no integer 'epoch' in ", j.dump());
+    r.epoch = j["epoch"].get<std::int64_t>();
+    for (const auto& [name, v] : j.items()) {
+        if (name == "epoch") continue;
+        check(v.is_number(), "record_from_json: '", name, "' is not a number in ", j.dump());
+        r.values.set(name, v.get<double>());
     }
     return r;
 }
@@ -87,27 +78,39 @@ void write_metrics(const std::string& path, const std::vector<EpochRecord>& hist
 
 void save_curves_svg(const std::string& path, const std::vector<EpochRecord>& history,
                      const std::string& title) {
-    std::vector<double> x, tl, vl, sl, ta, va, sa;
-    for (const EpochRecord& r : history) {
-        x.push_back(double(r.epoch));
-        tl.push_back(r.train_loss), vl.push_back(r.val_loss), sl.push_back(r.test_loss);
-        ta.push_back(100 * r.train_accuracy), va.push_back(100 * r.val_accuracy);
-        sa.push_back(100 * r.test_accuracy);
+    // The metrics behind train_<m> and val_<m>, in the order the records list them.
+    std::vector<std::string> metrics;
+    for (const EpochRecord& r : history)
+        for (const auto& [name, v] : r.values.items())
+            for (const char* prefix : {"train_", "val_"})
+                if (name.rfind(prefix, 0) == 0) {
+                    const std::string m = name.substr(std::strlen(prefix));
+                    if (std::find(metrics.begin(), metrics.end(), m) == metrics.end())
+                        metrics.push_back(m);
+                }
+    if (metrics.size() > 4) metrics.resize(4);
+    if (metrics.empty()) metrics.push_back("loss");
+    std::vector<plot::AxesOptions> panels;
+    for (const std::string& m : metrics)
+        panels.push_back({.title = m,
+                          .xlabel = "epoch",
+                          .ylabel = m.find("accuracy") != std::string::npos ? "%" : m,
+                          .legend = m.find("accuracy") != std::string::npos
+                                        ? plot::Legend::BottomRight
+                                        : plot::Legend::TopRight});
+    plot::Figure fig({.title = title, .width = 480 * int(metrics.size()), .height = 380}, panels);
+    for (std::size_t k = 0; k < metrics.size(); ++k) {
+        const double scale = metrics[k].find("accuracy") != std::string::npos ? 100 : 1;
+        for (const char* split : {"train", "val"}) {
+            const std::string key = std::string(split) + "_" + metrics[k];
+            std::vector<double> x, y;
+            for (const EpochRecord& r : history)
+                if (r.values.has(key))
+                    x.push_back(double(r.epoch)), y.push_back(scale * r.get(key));
+            if (!x.empty())
+                fig.axes(int(k)).line(x, y, split == std::string("train") ? "train" : "validation");
+        }
     }
-    plot::Figure fig({.title = title, .width = 960, .height = 380},
-                     {{.title = "loss", .xlabel = "epoch", .ylabel = "cross-entropy"},
-                      {.title = "accuracy",
-                       .xlabel = "epoch",
-                       .ylabel = "%",
-                       .legend = plot::Legend::BottomRight}});
-    fig.axes(0)
-        .line(x, tl, "train")
-        .line(x, vl, "validation")
-        .line(x, sl, "test", {.dashed = true});
-    fig.axes(1)
-        .line(x, ta, "train")
-        .line(x, va, "validation")
-        .line(x, sa, "test", {.dashed = true});
     fig.save(path);
 }
 
@@ -178,6 +181,46 @@ bool EarlyStopping::update(double val_loss) {
     }
     ++bad_epochs_;
     return patience_ > 0 && bad_epochs_ >= patience_;
+}
+
+}  // namespace soma::train
+
+namespace soma::train {
+
+Metrics::Metrics(std::initializer_list<std::pair<std::string, double>> items) {
+    for (const auto& [name, v] : items) set(name, v);
+}
+
+void Metrics::set(const std::string& name, double value) {
+    for (auto& item : items_)
+        if (item.first == name) {
+            item.second = value;
+            return;
+        }
+    items_.emplace_back(name, value);
+}
+
+void Metrics::add(const std::string& name, double value) {
+    for (auto& item : items_)
+        if (item.first == name) {
+            item.second += value;
+            return;
+        }
+    items_.emplace_back(name, value);
+}
+
+bool Metrics::has(const std::string& name) const {
+    for (const auto& item : items_)
+        if (item.first == name) return true;
+    return false;
+}
+
+double Metrics::get(const std::string& name) const {
+    for (const auto& item : items_)
+        if (item.first == name) return item.second;
+    std::string known;
+    for (const auto& item : items_) known += (known.empty() ? "" : ", ") + item.first;
+    fail("no metric '", name, "' (there are: ", known.empty() ? "none" : known, ")");
 }
 
 }  // namespace soma::train

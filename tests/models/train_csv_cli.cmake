@@ -52,8 +52,22 @@ if(CMAKE_MATCH_1 LESS 0.85)
     message(FATAL_ERROR "validation accuracy ${CMAKE_MATCH_1} < 0.85 on the mixed table:\n${out}")
 endif()
 
+foreach(f checkpoint.safetensors best.safetensors metrics.jsonl curves.svg)
+    if(NOT EXISTS ${WORK}/mixed/${f})
+        message(FATAL_ERROR "soma train csv did not write ${f}")
+    endif()
+endforeach()
+
+# --resume continues to more epochs; a flag that contradicts the checkpoint is refused.
+soma_ok(out train csv ${train} --target label --resume ${WORK}/mixed/checkpoint.safetensors
+        --epochs 62 --threads 1 --out ${WORK}/mixed)
+expect_in("${out}" "the resumed run's output" "epoch 62/62" "validation accuracy")
+soma_fails(ARGS train csv ${train} --target label --hidden 8
+           --resume ${WORK}/mixed/checkpoint.safetensors --epochs 63 --out ${WORK}/mixed
+           WORDS "hidden" "32,32" "8")
+
 # New rows: an unseen color and missing weights are encoded by the saved rules and reported.
-soma_ok(out predict ${WORK}/mixed/model.safetensors ${FIXTURES}/csv/mixed_new.csv
+soma_ok(out predict ${WORK}/mixed/best.safetensors ${FIXTURES}/csv/mixed_new.csv
         --out ${WORK}/mixed/predictions.csv)
 expect_in("${out}" "soma predict's output" "wrote 20 predictions of 'label'"
           "note: column 'color': 6 value(s) not seen in training")
@@ -68,10 +82,10 @@ endif()
 
 # Bad input to predict: not a model, a column missing, a number that is not finite.
 file(WRITE ${WORK}/no_weight.csv "id,color,size,note\n1,red,S,x\n")
-soma_fails(ARGS predict ${WORK}/mixed/model.safetensors ${WORK}/no_weight.csv
+soma_fails(ARGS predict ${WORK}/mixed/best.safetensors ${WORK}/no_weight.csv
            WORDS "no_weight.csv: no input column 'weight'")
 file(WRITE ${WORK}/inf.csv "id,color,size,weight,note\n1,red,S,12,x\n2,red,S,inf,y\n")
-soma_fails(ARGS predict ${WORK}/mixed/model.safetensors ${WORK}/inf.csv
+soma_fails(ARGS predict ${WORK}/mixed/best.safetensors ${WORK}/inf.csv
            WORDS "inf.csv:3: column 'weight': 'inf' is not a finite number")
 soma_fails(ARGS predict ${train} ${train} WORDS "soma predict")
 file(WRITE ${WORK}/nan_target.csv "x,y\n1,0.5\n2,nan\n3,1.5\n")

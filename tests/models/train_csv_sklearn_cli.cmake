@@ -59,13 +59,13 @@ string(REGEX MATCH "validation accuracy ([0-9.e+-]+)" _ "${out}")
 if(NOT CMAKE_MATCH_1 OR CMAKE_MATCH_1 LESS 0.9)
     message(FATAL_ERROR "iris validation accuracy '${CMAKE_MATCH_1}' < 0.9:\n${out}")
 endif()
-soma_ok(out predict ${WORK}/iris/model.safetensors ${WORK}/iris.csv --out ${WORK}/iris/p.csv)
+soma_ok(out predict ${WORK}/iris/best.safetensors ${WORK}/iris.csv --out ${WORK}/iris/p.csv)
 string(REGEX MATCH "accuracy ([0-9.e+-]+) on 150 rows" _ "${out}")
 if(NOT CMAKE_MATCH_1 OR CMAKE_MATCH_1 LESS 0.9)
     message(FATAL_ERROR "soma predict on iris: accuracy '${CMAKE_MATCH_1}' < 0.9:\n${out}")
 endif()
 # Without the target column: class names on stdout, no metric.
-soma_ok(out predict ${WORK}/iris/model.safetensors ${WORK}/iris_features.csv)
+soma_ok(out predict ${WORK}/iris/best.safetensors ${WORK}/iris_features.csv)
 expect_in("${out}" "soma predict without a target" "species,p(setosa),p(versicolor),p(virginica)"
           "setosa," "virginica,")
 string(FIND "${out}" "accuracy" at)
@@ -96,6 +96,6 @@ if(NOT CMAKE_MATCH_1 OR NOT CMAKE_MATCH_1 LESS CMAKE_MATCH_2)
     message(FATAL_ERROR "diabetes: validation RMSE '${CMAKE_MATCH_1}' is not below the mean's "
                         "'${CMAKE_MATCH_2}':\n${out}")
 endif()
-soma_ok(out predict ${WORK}/diabetes/model.safetensors ${WORK}/diabetes.csv
+soma_ok(out predict ${WORK}/diabetes/best.safetensors ${WORK}/diabetes.csv
         --out ${WORK}/diabetes/p.csv)
 expect_in("${out}" "soma predict on diabetes" "wrote 442 predictions" "rmse")

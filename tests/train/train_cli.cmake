@@ -44,3 +44,19 @@ if(rc EQUAL 0)
     message(FATAL_ERROR "soma train accepted --optimizer lbfgs:\n${out}")
 endif()
 expect_in("${out}" "soma train's error" "--optimizer" "lbfgs")
+
+# --resume: a flag that contradicts the checkpoint is an error naming both values; flags that
+# agree with it, and --epochs, are fine.
+soma(rc out train fmnist --resume ${WORK}/checkpoint.safetensors --epochs 3 --lr 0.5
+     --out ${WORK}/resumed)
+if(rc EQUAL 0)
+    message(FATAL_ERROR "soma train accepted --lr 0.5 against a checkpoint trained with 0.05:\n${out}")
+endif()
+expect_in("${out}" "soma train's error" "lr = 0.05" "0.5 was given")
+soma(rc out train fmnist --resume ${WORK}/checkpoint.safetensors --epochs 3 --model mlp
+     --threads 1 --out ${WORK}/resumed)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "soma train --resume exited with ${rc}:\n${out}")
+endif()
+expect_in("${out}" "soma train --resume's output" "resuming from" "epoch 3/3: train loss"
+          "test accuracy")

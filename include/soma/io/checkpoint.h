@@ -8,14 +8,16 @@
 // Both are plain safetensors files, readable by any safetensors reader (`soma inspect` too).
 // A checkpoint holds
 //   model.<name>   every entry of model.state_dict() (parameters and buffers)
-//   optim.<name>   every entry of optimizer.state_dict() (step, lr, moments), if one is given
+//   optim.<name>   every entry of optimizer.state_dict() (step, lr, moments), if one is given;
+//                  with several optimizers (a GAN's two), the second's under optim1.<name>, ...
 // and in __metadata__ (decimal strings): soma.format = "checkpoint", soma.format_version,
-// soma.epoch, soma.step, soma.optimizer (its type_name), soma.rng.s0 ..
-// soma.rng.s3 (the xoshiro256** words), soma.rng.has_spare and soma.rng.spare (the cached
-// normal deviate), plus the caller's own entries (keys must not start with "soma.").
+// soma.epoch, soma.step, soma.optimizer (its type_name; soma.optimizer1, ... for more), soma.rng.s0
+// .. soma.rng.s3 (the xoshiro256** words), soma.rng.has_spare and soma.rng.spare (the cached normal
+// deviate), plus the caller's own entries (keys must not start with "soma.").
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "soma/io/safetensors.h"
 #include "soma/nn/module.h"
@@ -47,5 +49,14 @@ void save_checkpoint(const std::string& path, nn::Module& model, const optim::Op
 // any object is changed.
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
                                optim::Optimizer* opt = nullptr, Generator* rng = nullptr);
+
+// The same for any number of optimizers, saved and restored in order (the first one's state is
+// where the single-optimizer functions keep it).
+void save_checkpoint(const std::string& path, nn::Module& model,
+                     const std::vector<const optim::Optimizer*>& opts, const CheckpointInfo& info,
+                     const Generator* rng = nullptr);
+CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
+                               const std::vector<optim::Optimizer*>& opts,
+                               Generator* rng = nullptr);
 
 }  // namespace soma::io

@@ -7,11 +7,13 @@
 // perceptron_loss (Rosenblatt's sum of ReLU(-y wᵀx)) lives with the Perceptron in
 // soma/nn/neuron.h.
 
+#include "soma/ops_loss.h"
 #include "soma/tensor.h"
 
 namespace soma::nn {
 
-enum class Reduction { None, Mean, Sum };
+// None, Mean or Sum (soma/ops_loss.h).
+using soma::Reduction;
 
 // ---- regression. input, target: same shape -> () (or that shape with Reduction::None)
 
@@ -33,22 +35,19 @@ Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction
 //  - class indices: int64 of shape (N) / (N, d1, ...) / () with values in [0, C), or
 //  - class probabilities: the logits' shape and dtype (each row summing to 1).
 // Label smoothing eps mixes the target with the uniform distribution: (1 - eps) target + eps/C.
-// Mean divides by the number of samples (N, or N d1 ...). Class-index targets take a fused
-// log-softmax + NLL kernel whose backward is softmax - one-hot.
+// Mean divides by the number of samples (N, or N d1 ...). Class-index targets take the fused
+// op cross_entropy_loss (soma/ops_loss.h), whose backward is softmax - one-hot.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target,
                      Reduction reduction = Reduction::Mean, double label_smoothing = 0.0);
 // Negative log-likelihood of log-probabilities (N, C) / (N, C, d1, ...) / (C) at int64 class
 // indices (N) / (N, d1, ...) / (): -log_probs[n, target[n]].
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target,
                 Reduction reduction = Reduction::Mean);
-// -(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1]; each log is clamped at -100
-// (like PyTorch), so p = 0 or 1 gives a finite loss.
-Tensor binary_cross_entropy(const Tensor& probs, const Tensor& target,
-                            Reduction reduction = Reduction::Mean);
-// binary_cross_entropy(sigmoid(x), y) computed stably from the logits:
-// max(x, 0) - x y + log(1 + exp(-|x|)).
-Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
-                                        Reduction reduction = Reduction::Mean);
+// binary_cross_entropy: -(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1], each
+// log clamped at -100 (like PyTorch). binary_cross_entropy_with_logits: the same of sigmoid(x),
+// computed stably from the logits. Both are ops with their own kernels (soma/ops_loss.h).
+using soma::binary_cross_entropy;
+using soma::binary_cross_entropy_with_logits;
 
 // ---- distributions
 // KL(N(mu, exp(logvar)) || N(0, 1)) element-wise: -0.5 (1 + logvar - mu^2 - exp(logvar)).

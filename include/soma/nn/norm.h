@@ -17,23 +17,13 @@
 #include <string>
 
 #include "soma/nn/module.h"
+#include "soma/ops_norm.h"
 
 namespace soma::nn {
 
-// torch.nn.functional.batch_norm. x: (N, C, *); weight, bias, running_mean, running_var: (C),
-// x's dtype, each may be undefined. Training: batch statistics, and running_mean/var (when
-// defined) are updated in place with `momentum`. Eval: running_mean/var must be defined. One
-// fused kernel and one autograd node ("BatchNormBackward"); its backward is differentiable
-// again (double backward works).
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
-                  double eps = 1e-5);
-
-// The same function composed from soma ops (mean, var, sqrt, ...): the reference the fused
-// kernel is tested against. Same arguments, same running-statistics update.
-Tensor batch_norm_reference(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                            const Tensor& weight, const Tensor& bias, bool training,
-                            double momentum = 0.1, double eps = 1e-5);
+// torch.nn.functional.batch_norm and its composed reference: the ops in soma/ops_norm.h.
+using soma::batch_norm;
+using soma::batch_norm_reference;
 
 struct BatchNormOptions {
     std::int64_t num_features = 0;         // C

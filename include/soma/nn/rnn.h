@@ -22,12 +22,12 @@
 // Sequence layers name them weight_ih_l{k}, ..., with a _reverse suffix for the backward
 // direction (weight_ih_l0_reverse).
 //
-// Speed: the input part of every gate pre-activation of a sequence is one GEMM; each step is
-// one GEMM (the recurrent part) and one fused kernel for the gates and the state update,
-// recorded as one autograd node with a hand-written backward. Backpropagation through time is
-// autograd over these nodes. `.fused = false` composes each step from soma ops instead: the
-// reference the fused kernels are tested against, and the way to differentiate twice (the
-// fused backward is first-order only and says so if asked for create_graph).
+// Speed: the modules call the recurrent ops (soma/ops_rnn.h: rnn_tanh, gru, lstm, lstm_cell,
+// ...). Each step is one GEMM and one fused kernel for the gates and the state update, recorded
+// as one autograd node with a hand-written backward. Backpropagation through time is autograd
+// over these nodes. `.fused = false` composes each step from soma ops instead: the reference
+// the fused kernels are tested against, and the way to differentiate twice (the fused backward
+// is first-order only and says so if asked for create_graph).
 //
 // Truncated backpropagation through time. For a long stream cut into chunks, carry the state
 // from chunk to chunk detached, so each backward pass stops at the chunk boundary:
@@ -55,6 +55,7 @@
 #include <vector>
 
 #include "soma/nn/module.h"
+#include "soma/ops_rnn.h"
 
 namespace soma::nn {
 
@@ -97,13 +98,8 @@ struct GRUCellOptions {
 };
 using LSTMCellOptions = GRUCellOptions;
 
-// The parameters of one layer and direction of a sequence layer.
-struct RecurrentWeights {
-    Tensor weight_ih;  // (G·H, in)
-    Tensor weight_hh;  // (G·H, H)
-    Tensor bias_ih;    // (G·H); undefined without bias
-    Tensor bias_hh;
-};
+// The parameters of one layer and direction of a sequence layer (soma/ops_rnn.h).
+using soma::RecurrentWeights;
 
 class RNNCell : public Module {
 public:

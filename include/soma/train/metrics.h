@@ -3,24 +3,47 @@
 // and a confusion matrix as SVG, and early stopping on the validation loss.
 
 #include <cstdint>
+#include <initializer_list>
 #include <iosfwd>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "soma/tensor.h"
 
 namespace soma::train {
 
+// Named numbers in a fixed order ("loss", "accuracy", ...): what a step reports and what an
+// epoch record holds. Small (a handful of entries), so lookups are linear.
+class Metrics {
+public:
+    Metrics() = default;
+    Metrics(std::initializer_list<std::pair<std::string, double>> items);
+
+    // Sets `name` (appended when new, in place otherwise).
+    void set(const std::string& name, double value);
+    // Adds to `name` (0 when new).
+    void add(const std::string& name, double value);
+    bool has(const std::string& name) const;
+    // Throws soma::Error naming the missing metric and the ones there are.
+    double get(const std::string& name) const;
+    const std::vector<std::pair<std::string, double>>& items() const { return items_; }
+    bool empty() const { return items_.empty(); }
+
+    bool operator==(const Metrics&) const = default;
+
+private:
+    std::vector<std::pair<std::string, double>> items_;
+};
+
+// One epoch of a run: "train_<m>" and "val_<m>" for every metric m of the steps, then "lr",
+// "seconds" (the epoch's training time, without evaluation) and "samples_per_s".
 struct EpochRecord {
     std::int64_t epoch = 0;  // 1-based
-    double train_loss = 0, train_accuracy = 0;
-    double val_loss = 0, val_accuracy = 0;
-    double test_loss = 0, test_accuracy = 0;
-    double lr = 0;
-    double seconds = 0;  // the epoch's training time (without evaluation)
-    double samples_per_s = 0;
+    Metrics values;
 
+    double get(const std::string& name) const { return values.get(name); }
     bool operator==(const EpochRecord&) const = default;
 };
 
@@ -35,7 +58,8 @@ std::vector<EpochRecord> history_from_json(const std::string& text);
 // Rewrites `path` (atomically) with one line per record.
 void write_metrics(const std::string& path, const std::vector<EpochRecord>& history);
 
-// loss.svg-like figure: training/validation/test loss (left) and accuracy (right) per epoch.
+// One panel per metric m with train_m or val_m in the records (loss first, at most four):
+// training and validation curves per epoch.
 void save_curves_svg(const std::string& path, const std::vector<EpochRecord>& history,
                      const std::string& title);
 

@@ -2,10 +2,10 @@
 // equations in rnn.h. Slow (a dozen nodes per step, gi sliced per step) but obviously right,
 // and twice differentiable: the reference the fused kernels are tested against.
 
-#include "nn/rnn_detail.h"
+#include "ops/rnn_detail.h"
 #include "soma/ops.h"
 
-namespace soma::nn::rnn_detail {
+namespace soma::ops_detail::rnn {
 namespace {
 
 Tensor affine(const Tensor& x, const Tensor& w, const Tensor& b) {
@@ -94,4 +94,4 @@ LayerResult composed_layer(const LayerSpec& sp, const Tensor& input,
     return r;
 }
 
-}  // namespace soma::nn::rnn_detail
+}  // namespace soma::ops_detail::rnn

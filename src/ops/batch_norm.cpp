@@ -1,12 +1,14 @@
 // batch_norm: the fused kernel with its hand-written backward, and the composed reference.
+// The BatchNorm modules (nn/norm.cpp) keep the running statistics and call these.
+
+#include "backend/cpu/batch_norm.h"
 
 #include <cmath>
 
-#include "backend/cpu/batch_norm.h"
-#include "soma/nn/norm.h"
 #include "soma/ops.h"
+#include "soma/ops_norm.h"
 
-namespace soma::nn {
+namespace soma {
 
 using autograd::Grads;
 using autograd::NeedsGrad;
@@ -201,4 +203,4 @@ Tensor batch_norm_reference(const Tensor& x, const Tensor& running_mean, const T
     return y;
 }
 
-}  // namespace soma::nn
+}  // namespace soma

@@ -25,10 +25,10 @@
 #include "backend/cpu/packed_gemm.h"
 #include "backend/cpu/reduce.h"
 #include "backend/cpu/rnn_kernels.h"
-#include "nn/rnn_detail.h"
+#include "ops/rnn_detail.h"
 #include "soma/ops.h"
 
-namespace soma::nn::rnn_detail {
+namespace soma::ops_detail::rnn {
 namespace {
 
 namespace cpu = backend::cpu;
@@ -233,8 +233,8 @@ void pend_weight_grads(Recurrence& R, std::int64_t t) {
 template <class T>
 Tensor step_backward(Recurrence& R, std::int64_t t, Tensor gy, bool through_gemm) {
     check(!autograd::grad_enabled(), R.name,
-          ": the fused recurrence has no double backward (create_graph); build the layer with "
-          ".fused = false");
+          ": the fused recurrence has no double backward (create_graph); use the composed "
+          "one (fused = false, in the op or the layer's options)");
     const std::int64_t GH = R.GH(), SH = R.SH(), rows = R.T * R.N;
     if (gy.size(1) > 1 && gy.stride(1) != 1) gy = gy.contiguous();
     if (!R.dgi.defined()) {
@@ -532,4 +532,4 @@ CellResult fused_cell(CellKind kind, const char* name, const Tensor& x, const Te
     return {d.steps[0].narrow(1, 0, H), d.steps[0].narrow(1, H, H)};
 }
 
-}  // namespace soma::nn::rnn_detail
+}  // namespace soma::ops_detail::rnn

@@ -1,15 +1,15 @@
 #pragma once
-// Internals shared by the recurrent modules (rnn.cpp, rnn_cells.cpp): the fused recurrence
+// Internals of the recurrent ops (rnn.cpp): the fused recurrence of one layer or cell step
 // (rnn_fused.cpp) and the composed reference it is tested against (rnn_composed.cpp). Both take
-// the same arguments and return the same results.
+// the same arguments and return the same results; the ops check the arguments first.
 
 #include <memory>
 #include <vector>
 
 #include "backend/cpu/rnn_kernels.h"
-#include "soma/nn/rnn.h"
+#include "soma/ops_rnn.h"
 
-namespace soma::nn::rnn_detail {
+namespace soma::ops_detail::rnn {
 
 using backend::cpu::CellKind;
 
@@ -21,7 +21,7 @@ struct LayerSpec {
     std::int64_t T, N, H;
     bool input_batch_first;   // input (N, T, F) rather than (T, N, F)
     bool output_batch_first;  // output (N, T, D·H) rather than (T, N, D·H)
-    const char* name;         // the module, for messages
+    const char* name;         // the op, for messages
 };
 
 struct LayerResult {
@@ -51,4 +51,4 @@ CellResult fused_cell(CellKind kind, const char* name, const Tensor& x, const Te
 CellResult composed_cell(CellKind kind, const Tensor& x, const Tensor& h, const Tensor& c,
                          const RecurrentWeights& w);
 
-}  // namespace soma::nn::rnn_detail
+}  // namespace soma::ops_detail::rnn
