@@ -49,8 +49,9 @@ int run(Args& a) {
                     run.baseline, run.weights.c_str());
     }
     if (!o.out_dir.empty()) {
-        std::cout << "wrote " << o.out_dir
-                  << "/{checkpoint.safetensors, best.safetensors, metrics.jsonl, curves.svg}\n";
+        std::cout << "wrote " << o.out_dir << "/{checkpoint.safetensors, "
+                  << (run.best_weights.empty() ? "" : "best.safetensors, ")
+                  << "metrics.jsonl, curves.svg}\n";
         const std::string& model = run.best_weights.empty() ? run.checkpoint : run.best_weights;
         std::cout << "predict with: soma predict " << model << " FILE.csv\n";
     }
