@@ -18,7 +18,7 @@
 //   values in the column, a 0/1 column "<name>:missing" follows it;
 // - categorical: one 0/1 column per category seen in the training rows ("<name>=<value>", in
 //   sorted order). A missing value, or a category the training rows did not have, encodes as
-//   all zeros (TableEncoding::unseen counts such values so a caller can report them);
+//   all zeros (transform() counts the unseen ones per column so a caller can report them);
 // - free text: a categorical column with more than max_categories distinct values, or with a
 //   distinct value in every row (10 rows or more), is an error naming the column: drop it
 //   with `ignore`;

@@ -11,7 +11,8 @@
 //
 // The file is a plain safetensors file of the network's weights with one metadata entry,
 // "tabular": JSON text holding the preprocessing (data::TableEncoding::to_json) and the
-// architecture (hidden widths, dropout, batch norm, residual).
+// architecture (hidden widths, dropout, batch norm, residual). train_tabular stores the same
+// entry among its settings, so its checkpoint.safetensors and best.safetensors load here too.
 
 #include <cstdint>
 #include <map>
