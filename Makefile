@@ -29,8 +29,9 @@ setup:
 build: setup
 	cmake --build $(BUILD) -j$(JOBS)
 
+# The sanitizer build skips the tests labelled slow (they test behaviour, not memory safety).
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(if $(filter 1,$(SAN)),-LE slow)
 
 demo: build
 	@mkdir -p out; set -e; for d in $(DEMOS); do echo "== $$d"; (cd out && $(abspath $(BUILD))/$$d); done
@@ -48,7 +49,7 @@ install: build
 
 format:
 	@SOMA_SETUP_EXTRA=clang-format SOMA_SETUP_CONFIGURE=0 scripts/setup.sh
-	find include src tests cli examples bench tools \( -name '*.h' -o -name '*.cpp' \) \
+	find include src gallery tests cli bench tools \( -name '*.h' -o -name '*.cpp' \) \
 	  -not -path 'tests/fixtures/*' -print0 2>/dev/null | xargs -0 -r clang-format -i
 
 # Needs nothing installed, so it skips setup.

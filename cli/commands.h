@@ -27,7 +27,6 @@ Command add_train(CLI::App& root, const Globals& globals);
 Command add_train_fmnist(CLI::App& train_app, const Globals& globals);
 Command add_eval(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
-Command add_bench(CLI::App& root, const Globals& globals);
 Command add_predict(CLI::App& root, const Globals& globals);
 // `soma train csv`, a subcommand of `soma train` (train_app).
 Command add_train_csv(CLI::App& train_app, const Globals& globals);
@@ -40,8 +39,5 @@ int stopped_exit_code();
 // The long names of the options given on `app`'s command line, as settings field names
 // ("--batch-size" -> "batch_size"), for --resume's contradiction check.
 std::set<std::string> given_settings(const CLI::App& app);
-
-// Placeholder for subcommands not written yet: says so on stderr and returns exit code 2.
-int not_implemented(const char* name);
 
 }  // namespace soma::cli

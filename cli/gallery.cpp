@@ -1,7 +1,8 @@
 // soma gallery: run every lecture example and collect its figures into one HTML page.
 
-#include <soma/gallery/gallery.h>
+#include "gallery/gallery.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -18,7 +19,7 @@ namespace {
 
 struct GalleryArgs {
     std::vector<std::string> names;
-    std::string out = "gallery";
+    std::string out = "out/gallery";  // not "gallery": in the repository that holds the sources
     std::uint64_t seed = 0;
     bool list = false;
     bool quick = false;
@@ -27,20 +28,25 @@ struct GalleryArgs {
 int run_gallery(const GalleryArgs& args) {
     namespace g = soma::gallery;
     if (args.list) {
+        std::size_t width = 0;
+        for (const g::Entry& e : g::entries()) width = std::max(width, e.name.size());
         for (const g::Entry& e : g::entries())
-            std::printf("%-16s %s\n", e.name.c_str(), e.slide.c_str());
+            std::printf("%-*s  %s\n", int(width), e.name.c_str(), e.slide.c_str());
         return 0;
     }
     std::vector<const g::Entry*> chosen;
     for (const std::string& name : args.names) {
-        const g::Entry* e = g::find(name);
-        if (!e) {
-            std::cerr << "soma gallery: no entry named '" << name << "'; known:";
-            for (const g::Entry& known : g::entries()) std::cerr << " " << known.name;
-            std::cerr << "\n";
+        const std::vector<const g::Entry*> found = g::match(name);
+        if (found.size() != 1) {
+            // Unknown: every entry is a candidate; ambiguous: those that contain the name.
+            std::cerr << "soma gallery: " << (found.empty() ? "no" : "more than one")
+                      << " entry matches '" << name << "'; candidates:\n";
+            if (found.empty())
+                for (const g::Entry& e : g::entries()) std::cerr << "  " << e.name << "\n";
+            for (const g::Entry* e : found) std::cerr << "  " << e->name << "\n";
             return 2;
         }
-        chosen.push_back(e);
+        chosen.push_back(found[0]);
     }
     if (chosen.empty())
         for (const g::Entry& e : g::entries()) chosen.push_back(&e);
@@ -72,7 +78,9 @@ Command add_gallery(CLI::App& root, const Globals& /*globals*/) {
     CLI::App* app =
         root.add_subcommand("gallery", "Run the lecture examples; collect figures in HTML");
     auto args = std::make_shared<GalleryArgs>();
-    app->add_option("names", args->names, "Examples to run (default: all; see --list)");
+    app->add_option("names", args->names,
+                    "Examples to run, each by its name or a unique part of it (\"cos2sin\", "
+                    "\"07\"); default: all; see --list");
     app->add_option("--out", args->out, "Folder for the figures and index.html")
         ->capture_default_str();
     app->add_option("--seed", args->seed, "Random seed")->capture_default_str();

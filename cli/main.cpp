@@ -8,16 +8,6 @@
 
 #include "commands.h"
 
-namespace soma::cli {
-
-int not_implemented(const char* name) {
-    std::cerr << "soma " << name
-              << ": not implemented yet in this version (" SOMA_VERSION_STRING ")\n";
-    return 2;
-}
-
-}  // namespace soma::cli
-
 int main(int argc, char** argv) {
     using namespace soma::cli;
     CLI::App app{"soma: a gallery of artificial neural network modules, in C++", "soma"};
@@ -27,8 +17,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 1024));
 
     std::vector<Command> commands = {
-        add_gallery(app, globals), add_train(app, globals), add_eval(app, globals),
-        add_inspect(app, globals), add_bench(app, globals), add_predict(app, globals),
+        add_gallery(app, globals), add_train(app, globals),   add_eval(app, globals),
+        add_inspect(app, globals), add_predict(app, globals),
     };
     try {
         app.parse(argc, argv);

@@ -1,11 +1,12 @@
 # Build options and the compiler flags they imply. Flags set here apply to every target in
-# the project (library, tests, examples, bench), which the sanitizer build requires.
+# the project (library, gallery, tests, bench), which the sanitizer build requires.
 option(SOMA_NATIVE "Optimise for this machine's CPU (-march=native); OFF gives portable binaries" ON)
 option(SOMA_SANITIZE "Build everything with AddressSanitizer and UBSan" OFF)
 option(BUILD_SHARED_LIBS "Build libsoma as a shared library" OFF)
 # When soma is pulled into another project with add_subdirectory, build only the library.
 option(SOMA_BUILD_TESTS "Build the unit tests" ${PROJECT_IS_TOP_LEVEL})
-option(SOMA_BUILD_EXAMPLES "Build the gallery examples" ${PROJECT_IS_TOP_LEVEL})
+option(SOMA_BUILD_EXAMPLES "Build one program per gallery entry (build/examples/NN_name)"
+       ${PROJECT_IS_TOP_LEVEL})
 option(SOMA_BUILD_BENCH "Build the benchmarks" ${PROJECT_IS_TOP_LEVEL})
 
 set(CMAKE_CXX_STANDARD 20)

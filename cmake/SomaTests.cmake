@@ -15,7 +15,7 @@ if(SOMA_TEST_SOURCES)
     target_compile_definitions(soma_tests PRIVATE
         SOMA_FIXTURE_DIR="${PROJECT_SOURCE_DIR}/tests/fixtures"
         SOMA_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-    target_link_libraries(soma_tests PRIVATE soma::soma GTest::gtest GTest::gtest_main
+    target_link_libraries(soma_tests PRIVATE soma::soma soma_gallery GTest::gtest GTest::gtest_main
                                              nlohmann_json::nlohmann_json PkgConfig::OPENBLAS)
     # gtest.h is the heaviest header in every test file; precompile it once.
     target_precompile_headers(soma_tests PRIVATE <gtest/gtest.h>)
@@ -53,6 +53,14 @@ add_test(NAME cli.inspect
                  -DWORK=${PROJECT_BINARY_DIR}/cli_inspect_work
                  -P ${PROJECT_SOURCE_DIR}/tests/io/inspect_cli.cmake)
 
+if(TARGET example_01_binary_xor)
+    set(_example -DEXAMPLE=$<TARGET_FILE:example_01_binary_xor>)
+endif()
+add_test(NAME cli.gallery
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli> ${_example}
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_gallery_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/gallery/gallery_cli.cmake)
+
 add_test(NAME cli.train_and_eval
          COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
                  -DWORK=${PROJECT_BINARY_DIR}/cli_train_work
@@ -65,6 +73,15 @@ add_test(NAME install.consumer
          COMMAND ${PROJECT_SOURCE_DIR}/tests/install/run.sh ${PROJECT_BINARY_DIR}
                  ${CMAKE_CXX_COMPILER})
 set_tests_properties(install.consumer PROPERTIES TIMEOUT 300)
+
+# Crash safety: SIGKILL at random moments, SIGTERM and SIGINT, resumed until done: the curve of
+# an uninterrupted run, a loadable checkpoint after every kill, no temporaries left. Labelled
+# slow (about a minute): the sanitizer stage of CI skips it (make test SAN=1 runs ctest -LE slow).
+add_test(NAME cli.kill_and_resume
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/train/kill_resume.sh $<TARGET_FILE:soma_cli>
+                 ${PROJECT_BINARY_DIR}/kill_resume_work)
+set_tests_properties(cli.kill_and_resume PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:" LABELS slow
+                                                    TIMEOUT 600)
 
 # `soma train csv` / `soma predict`: a mixed table from tests/fixtures/csv (always), and
 # scikit-learn's iris and diabetes (skipped without them).

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libopenblas-dev googletest libgtest-dev libcli11-dev
-          nlohmann-json3-dev zlib1g-dev libpng-dev dataset-fashion-mnist wamerican)
+          nlohmann-json3-dev zlib1g-dev libpng-dev dataset-fashion-mnist wamerican python3)
 read -ra extra <<<"${SOMA_SETUP_EXTRA:-}"
 
 if command -v dpkg-query >/dev/null; then
@@ -41,7 +41,7 @@ fi
 # ---- scikit-learn's data sets (the 06_recipes gallery entry and its test) -------------------
 # Debian's python3-sklearn ships small real data sets as CSV files; installing it would pull
 # ~230 MB of dependencies, so only its .deb is downloaded and the data files extracted, into
-# the folder the gallery looks in (src/gallery/sklearn.cpp): $SOMA_SKLEARN_DATA, else
+# the folder the gallery looks in (gallery/06_recipes.cpp): $SOMA_SKLEARN_DATA, else
 # /var/cache/soma/sklearn for root, else ${XDG_CACHE_HOME:-~/.cache}/soma/sklearn.
 # Without them (offline, not Debian) the build still works and that one test is skipped.
 # SOMA_SETUP_DATA=0 skips this step.

@@ -1,6 +1,7 @@
 #include "soma/io/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +49,33 @@ int create_temp(const std::string& path, std::string& temp_path) {
     }
 }
 
+// Removes the temporaries that killed writers left in the folder of `path`
+// ("<name>.tmp-<pid>-<n>" whose process no longer exists): a run killed mid-write leaves
+// nothing behind once it writes again, whichever of its files was being written. Best effort:
+// a folder that cannot be listed is the caller's error to meet when it creates its own file.
+void remove_stale_temps(const std::string& path) {
+    namespace fs = std::filesystem;
+    const fs::path parent = fs::path(path).parent_path();
+    const fs::path dir = parent.empty() ? fs::path(".") : parent;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        const std::size_t at = name.rfind(".tmp-");
+        if (at == std::string::npos || at == 0) continue;
+        const std::string rest = name.substr(at + 5);  // "<pid>-<n>"
+        const std::size_t dash = rest.find('-');
+        const bool digits = dash > 0 && dash != std::string::npos && dash + 1 < rest.size() &&
+                            rest.find_first_not_of("0123456789") == dash &&
+                            rest.find_first_not_of("0123456789", dash + 1) == std::string::npos &&
+                            dash <= 10;
+        if (!digits) continue;  // not one of ours
+        const long pid = std::stol(rest.substr(0, dash));
+        if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 &&
+            errno == ESRCH)
+            ::unlink(it->path().c_str());
+    }
+}
+
 void fsync_directory(const std::string& path) {
     std::filesystem::path dir = std::filesystem::path(path).parent_path();
     if (dir.empty()) dir = ".";
@@ -81,6 +109,7 @@ void FileSink::write(const void* data, std::size_t size) {
 }
 
 void write_file_atomic(const std::string& path, const std::function<void(FileSink&)>& fill) {
+    remove_stale_temps(path);
     std::string temp_path;
     int fd = create_temp(path, temp_path);
     TempFile temp(fd, temp_path);

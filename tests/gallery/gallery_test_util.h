@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-#include "soma/gallery/gallery.h"
+#include "gallery/gallery.h"
 
 namespace soma::gallery {
 

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "gallery/entries.h"
+#include "gallery/gallery.h"
 #include "gallery/gallery_test_util.h"
 #include "io/io_test_util.h"
-#include "soma/gallery/gallery.h"
 
 namespace soma::gallery {
 namespace {
@@ -33,6 +33,22 @@ TEST_F(Gallery, RegistryListsTheSlidesInOrder) {
                                                "07_cos2sin", "08_bptt_gradients", "09_char_rnn",
                                                "10_conv_filters", "11_fmnist_classifier"}));
     EXPECT_EQ(find("nope"), nullptr);
+}
+
+TEST_F(Gallery, MatchFindsAnEntryByAUniquePartOfItsName) {
+    auto names = [](const std::vector<const Entry*>& found) {
+        std::vector<std::string> out;
+        for (const Entry* e : found) out.push_back(e->name);
+        return out;
+    };
+    using Names = std::vector<std::string>;
+    EXPECT_EQ(names(match("cos2sin")), Names{"07_cos2sin"});
+    EXPECT_EQ(names(match("07")), Names{"07_cos2sin"});
+    EXPECT_EQ(names(match("11_fmnist_classifier")), Names{"11_fmnist_classifier"});
+    EXPECT_EQ(names(match("xor")), (Names{"01_binary_xor", "05_mlp_xor"}));
+    EXPECT_EQ(names(match("1_")), (Names{"01_binary_xor", "11_fmnist_classifier"}));
+    EXPECT_TRUE(match("nope").empty());
+    EXPECT_TRUE(match("").empty());
 }
 
 TEST_F(Gallery, BinaryXorPrintsTheSlidesTruthTable) {

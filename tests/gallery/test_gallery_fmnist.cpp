@@ -1,5 +1,5 @@
 // The Fashion-MNIST gallery entries in quick mode: the window loops equal the conv ops, the
-// learned filters are drawn, and the MLP and CNN learn from 2000 images.
+// learned filters are drawn, and the CNN beats the MLP after an epoch on 20,000 images.
 // Full runs (make demo) are slower; timings are never asserted.
 
 #include <gtest/gtest.h>
@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <sstream>
 
+#include "gallery/gallery.h"
 #include "io/io_test_util.h"
 #include "soma/data/fashion_mnist.h"
-#include "soma/gallery/gallery.h"
 
 namespace soma::gallery {
 namespace {
@@ -48,12 +48,13 @@ TEST_F(GalleryFmnist, ConvFiltersEqualTheWindowLoopsAndDrawTheLearnedFilters) {
     EXPECT_NE(log.str().find("window  2: [0 1 1] -> 1"), std::string::npos) << log.str();
 }
 
-TEST_F(GalleryFmnist, ClassifierLearnsFromASubset) {
+TEST_F(GalleryFmnist, ClassifierLearnsFromASubsetAndTheCnnBeatsTheMlp) {
     const Result r = run_quick("11_fmnist_classifier");
     ASSERT_TRUE(r.ok) << r.summary;
-    // quick mode, seed 0: measured MLP 73.0%, CNN 72.0% on 1000 test images
-    EXPECT_GE(r.metrics.at("mlp_accuracy"), 0.65);
-    EXPECT_GE(r.metrics.at("cnn_accuracy"), 0.65);
+    // quick mode (20,000 training images), seed 0: measured MLP 82.9%, CNN 85.3% on 1000 test
+    // images; seeds 1 and 2 gave 84.0% / 86.1% and 81.8% / 83.5%.
+    EXPECT_GE(r.metrics.at("mlp_accuracy"), 0.75);
+    EXPECT_GT(r.metrics.at("cnn_accuracy"), r.metrics.at("mlp_accuracy"));  // the caption's claim
 }
 
 }  // namespace

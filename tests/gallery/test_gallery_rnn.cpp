@@ -8,9 +8,9 @@
 #include <string>
 
 #include "gallery/entries.h"
+#include "gallery/gallery.h"
 #include "gallery/gallery_test_util.h"
 #include "io/io_test_util.h"
-#include "soma/gallery/gallery.h"
 
 namespace soma::gallery {
 namespace {

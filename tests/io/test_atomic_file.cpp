@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <stdexcept>
 
@@ -17,6 +18,20 @@ TEST(AtomicFile, WritesNewFileAndLeavesNoTemporary) {
     write_file_atomic(path, std::string_view("hello\0world", 11));
     EXPECT_EQ(read_bytes(path), std::string("hello\0world", 11));
     EXPECT_EQ(dir.entries(), std::vector<std::string>{"out.bin"});
+}
+
+TEST(AtomicFile, RemovesTemporariesThatAKilledWriterLeft) {
+    TempDir dir;
+    // A dead process's leftovers go, whichever file they were for; a live process's (this one's
+    // parent: still writing, as far as we know) and a stranger's stay.
+    const pid_t dead = 2147483646;  // above any pid_max Linux allows (4194304)
+    test::write_bytes(dir.file("out.bin.tmp-" + std::to_string(dead) + "-0"), "half a file");
+    const std::string live = "out.bin.tmp-" + std::to_string(::getppid()) + "-3";
+    test::write_bytes(dir.file(live), "being written");
+    test::write_bytes(dir.file("other.bin.tmp-" + std::to_string(dead) + "-0"), "x");
+    test::write_bytes(dir.file("out.bin.tmp-notapid"), "x");
+    write_file_atomic(dir.file("out.bin"), "new");
+    EXPECT_EQ(dir.entries(), (std::vector<std::string>{"out.bin", live, "out.bin.tmp-notapid"}));
 }
 
 TEST(AtomicFile, ReplacesExistingFileInPieces) {

@@ -8,6 +8,8 @@
 // rename itself is durable. On any error the temporary is removed and soma::Error names the path
 // and the system's reason (errno text); an exception thrown by the writer callback is rethrown
 // unchanged after the clean-up. The target's previous contents are untouched in both cases.
+// Temporaries that a killed writer (SIGKILL, power loss) left in the target's folder are removed
+// by the next write into that folder.
 
 #include <cstddef>
 #include <functional>

@@ -76,6 +76,16 @@ public:
     // Forgets accumulated gradients (sets them undefined, like set_to_none=True).
     void zero_grad();
 
+    // Converts every parameter and floating buffer to `dtype` (float32 or float64) in place,
+    // like PyTorch's model.to(torch.float64): the tensors keep their identity (every handle to
+    // them, tied weights included, sees the new dtype), parameters stay leaves and keep
+    // requires_grad, gradients are dropped; int64 buffers are left alone. Build optimizers
+    // after converting. to_double() and to_float() stand for Python's model.double() and
+    // model.float() (`double` and `float` are C++ keywords). Returns *this.
+    Module& to(DType dtype);
+    Module& to_double() { return to(kFloat64); }
+    Module& to_float() { return to(kFloat32); }
+
     // Parameters and buffers under dotted names ("encoder.fc1.weight"); the tensors are shared.
     StateDict state_dict();
     // Copies values in. Strict: names and shapes must match exactly; the error lists every

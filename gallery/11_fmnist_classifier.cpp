@@ -3,6 +3,7 @@
 // confusion matrix and the test images it gets wrong.
 
 #include <chrono>
+#include <cstdint>
 #include <ostream>
 
 #include "entries.h"
@@ -36,8 +37,6 @@ Tensor mistakes(nn::Module& model, std::int64_t n, std::vector<std::string>& cap
     return index_select(x, 0, from_vector(wrong)) * train::kFmnistStd + train::kFmnistMean;
 }
 
-}  // namespace
-
 Result run_fmnist_classifier(Context& ctx) {
     Result r;
     if (!FashionMNIST::available() ||
@@ -46,10 +45,13 @@ Result run_fmnist_classifier(Context& ctx) {
         r.summary = "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)";
         return r;
     }
-    // Quick mode (tests): 2000 training and 1000 test images; the full run: one epoch on 55,000.
+    // Quick mode (tests): 20,000 training and 1000 test images; the full run: one epoch on
+    // 55,000. On fewer images the CNN is no better than the MLP yet (seeds 0-2 on 2000 to 5000
+    // images: either wins by up to 5%); from 20,000 on it wins by about 2% (seeds 0-2).
+    const std::int64_t quick_subset = 20000;
     train::FmnistOptions base{.epochs = 1,
                               .seed = ctx.seed + 1,
-                              .subset = ctx.quick ? 2000 : 0,
+                              .subset = ctx.quick ? quick_subset : 0,
                               .val_size = ctx.quick ? 500 : 5000,
                               .test_size = ctx.quick ? 1000 : 0,
                               .log = &ctx.out()};
@@ -61,12 +63,12 @@ Result run_fmnist_classifier(Context& ctx) {
         train::FmnistRun run = train::train_fmnist(o);
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const train::EpochRecord& e = run.history.back();
+        const double epoch_seconds = run.history.back().get("seconds");
         r.metrics[std::string(name) + "_accuracy"] = run.test.accuracy;
-        r.metrics[std::string(name) + "_epoch_seconds"] = e.get("seconds");
+        r.metrics[std::string(name) + "_epoch_seconds"] = epoch_seconds;
         r.metrics[std::string(name) + "_seconds"] = secs;
         summary += strf("%s%s %.2f%% after 1 epoch (%.1f s)", summary.empty() ? "" : ", ", name,
-                        100 * run.test.accuracy, e.get("seconds"));
+                        100 * run.test.accuracy, epoch_seconds);
         ctx.out() << train::format_confusion(run.test.confusion, FashionMNIST::classes()) << "\n";
         if (std::string(name) == "cnn") {
             const std::string cm = ctx.path("11_fmnist_cnn_confusion.svg");
@@ -82,12 +84,30 @@ Result run_fmnist_classifier(Context& ctx) {
             for (const std::string& c : captions) ctx.out() << "  " << c << "\n";
         }
     }
-    // The slide's claim: a CNN beats the MLP, and one epoch already classifies well.
+    // The caption's claims: the CNN beats the MLP, and one epoch already classifies well.
     const double cnn = r.metrics["cnn_accuracy"], mlp = r.metrics["mlp_accuracy"];
-    r.ok = ctx.quick ? cnn >= 0.65 && mlp >= 0.65 : cnn >= 0.865;
+    r.ok = cnn > mlp && (ctx.quick ? mlp >= 0.75 : cnn >= 0.865);
     r.summary = "Fashion-MNIST, Adam 1e-3: " + summary +
-                (ctx.quick ? " (quick: 2000 training images)" : "");
+                (ctx.quick ? strf(" (quick: %lld training images)", (long long)quick_subset) : "");
     return r;
+}
+
+}  // namespace
+
+Entry fmnist_classifier_entry() {
+    return {
+        .name = "11_fmnist_classifier",
+        .slide = "Recipes for neural network construction: Classifier",
+        .caption =
+            "The classifier recipe on Fashion-MNIST (60,000 28x28 images of clothes, 10 classes): "
+            "normalised images, the benchmark's MLP (784-256-256-10) and CNN (two 3x3 conv + max "
+            "pool stages, 128 hidden units, dropout 0.25), softmax cross-entropy and Adam (1e-3), "
+            "one epoch each. The CNN, with far fewer weights per unit, beats the MLP; the heat map "
+            "is its confusion matrix (shirts, pullovers and coats get mixed up), the grid its "
+            "first "
+            "mistakes. `soma train fmnist` runs the same loop for more epochs, also a small ResNet "
+            "with batch norm and dropout.",
+        .run = run_fmnist_classifier};
 }
 
 }  // namespace soma::gallery

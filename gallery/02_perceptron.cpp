@@ -99,8 +99,6 @@ void scatter(plot::Axes& ax, const Data& d) {
     ax.scatter_classes(x1, x2, cls, {"y = -1", "y = +1"}, x1.size() < 10 ? 7 : 4.5);
 }
 
-}  // namespace
-
 Result run_perceptron(Context& ctx) {
     std::ostream& out = ctx.out();
     Generator gen(ctx.seed * 1000 + 2);
@@ -195,6 +193,20 @@ Result run_perceptron(Context& ctx) {
         static_cast<long long>(final_errors), epochs, static_cast<long long>(best_xor), xor_epochs);
     out << result.summary << "\n";
     return result;
+}
+
+}  // namespace
+
+Entry perceptron_entry() {
+    return {
+        .name = "02_perceptron",
+        .slide = "Perceptron Learning Example",
+        .caption =
+            "Rosenblatt's perceptron trained by SGD on the perceptron loss, one sample at a time, "
+            "which is exactly the slide's rule w ← w + η·x·y on mistakes. On linearly separable "
+            "points it reaches zero errors (the boundary is drawn after several epochs); on XOR "
+            "no line separates the classes, so the error count never reaches zero.",
+        .run = run_perceptron};
 }
 
 }  // namespace soma::gallery

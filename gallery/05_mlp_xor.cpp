@@ -32,8 +32,6 @@ bool solved(const std::vector<double>& yhat, const std::vector<double>& y) {
     return true;
 }
 
-}  // namespace
-
 Result run_mlp_xor(Context& ctx) {
     std::ostream& out = ctx.out();
     Generator gen(ctx.seed * 1000 + 5);
@@ -127,6 +125,23 @@ Result run_mlp_xor(Context& ctx) {
         yhat[3], ok ? "solved" : "NOT solved");
     out << "\n" << result.summary << "\n";
     return result;
+}
+
+}  // namespace
+
+Entry mlp_xor_entry() {
+    return {
+        .name = "05_mlp_xor",
+        .slide = "Example: XOR with single-hidden-layer perceptron",
+        .caption =
+            "A single hidden layer of two sigmoid units with a linear output, trained on the "
+            "squared "
+            "loss, solves XOR, which the perceptron cannot. As on the slide, the panels show the "
+            "hidden units h1 and h2 and the output ŷ over the unit square, with the four training "
+            "points on top: each hidden unit cuts the square with one line, and the output "
+            "combines "
+            "the two half-planes.",
+        .run = run_mlp_xor};
 }
 
 }  // namespace soma::gallery

@@ -8,6 +8,8 @@
 
 namespace soma::gallery {
 
+namespace {
+
 Result run_binary_xor(Context& ctx) {
     std::ostream& out = ctx.out();
     // h1 = OR (θ = 1), h2 = AND (θ = 2), y = [h1 - h2 >= 1].
@@ -63,6 +65,22 @@ Result run_binary_xor(Context& ctx) {
         matching == 4 ? "matches" : "DIFFERS", matching);
     out << "\n" << result.summary << "\n";
     return result;
+}
+
+}  // namespace
+
+Entry binary_xor_entry() {
+    return {
+        .name = "01_binary_xor",
+        .slide = "Example: XOR-Network",
+        .caption =
+            "McCulloch-Pitts neurons with weights ±1 and thresholds: h1 is an OR (θ = 1), h2 an "
+            "AND "
+            "(θ = 2), and the output fires when h1 − h2 ≥ 1. The printed truth table x1 x2 h1 h2 y "
+            "is the slide's; the figure shows the four inputs coloured by y and the lines where h1 "
+            "and h2 switch on: XOR is the band between them. A network built by "
+            "nn::logic_network from the XOR truth table gives the same outputs.",
+        .run = run_binary_xor};
 }
 
 }  // namespace soma::gallery

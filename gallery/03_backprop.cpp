@@ -56,8 +56,6 @@ std::string shell_quote(const std::string& s) {
     return q + "'";
 }
 
-}  // namespace
-
 Result run_backprop(Context& ctx) {
     std::ostream& out = ctx.out();
     const std::string dot_path = ctx.args.empty() ? ctx.path("03_backprop.dot") : ctx.args[0];
@@ -123,6 +121,22 @@ Result run_backprop(Context& ctx) {
         "(max |diff| %.1e)%s",
         worst, match ? "" : " -> MISMATCH");
     return result;
+}
+
+}  // namespace
+
+Entry backprop_entry() {
+    return {
+        .name = "03_backprop",
+        .slide =
+            "Backpropagation(Linnainmaa 1970; Werbos 1974; Rumelhart, Hinton, and "
+            "Williams 1986)",
+        .caption =
+            "The slide's computational graph u → (u², 4u) → log(w1)·w2, differentiated by autograd "
+            "and compared with the chain rule worked out by hand, dv/du = 8 + 4 log(u²). The graph "
+            "autograd recorded is exported as Graphviz DOT; the plot compares the two derivatives "
+            "over a range of u.",
+        .run = run_backprop};
 }
 
 }  // namespace soma::gallery

@@ -90,8 +90,6 @@ std::vector<Model> make_models(Generator& gen) {
     return models;
 }
 
-}  // namespace
-
 Result run_cos2sin(Context& ctx) {
     std::ostream& out = ctx.out();
     Generator gen(ctx.seed * 1000 + 7);
@@ -178,6 +176,22 @@ Result run_cos2sin(Context& ctx) {
         test_mse[0], test_mse[1], test_mse[2], test_mse[3], sin2);
     out << "\n" << result.summary << "\n";
     return result;
+}
+
+}  // namespace
+
+Entry cos2sin_entry() {
+    return {
+        .name = "07_cos2sin",
+        .slide = "Example: Cosine-to-Sine prediction",
+        .caption =
+            "Input x_t = cos(0.1 t + φ), target y_t = sin(0.1 t + φ), random phases φ, a Linear(10 "
+            "→ 1) read-out at every step, MSE and Adam. A perceptron with K = 10 hidden units sees "
+            "only x_t and cannot tell a rising from a falling cosine, so it predicts about 0 (its "
+            "error stays near E[sin²] = 0.5); the Elman recurrent net, the GRU and the LSTM (K = "
+            "10 each) remember where the wave came from and follow the sine. Each panel shows one "
+            "test sequence: x_t dashed, y_t and the model's ŷ_t.",
+        .run = run_cos2sin};
 }
 
 }  // namespace soma::gallery

@@ -1,7 +1,9 @@
 #pragma once
-// The gallery: the lecture's examples, one entry per slide, shared by the example programs
-// (examples/NN_name.cpp), `soma gallery` (which collects their figures in one HTML page) and
-// the tests (which run every entry in quick mode and check its outcome).
+// The gallery: the lecture's examples, one entry per slide and one file per entry
+// (gallery/NN_name.cpp holds its whole program: data, model, training, figure). A program of
+// its own on top of libsoma (the library never includes this), run by `soma gallery` (which
+// collects the figures in one HTML page), by one executable per entry (build/examples/NN_name)
+// and by the tests (which run every entry in quick mode and check its outcome).
 //
 //   gallery::Context ctx{.out_dir = "out", .seed = 1};
 //   gallery::Result r = gallery::run(*gallery::find("05_mlp_xor"), ctx);
@@ -21,7 +23,7 @@ struct Context {
     std::uint64_t seed = 0;           // every random draw of an entry derives from it
     bool quick = false;               // fewer steps (tests); outcomes must still hold
     std::ostream* log = nullptr;      // the entry's detailed printout (tables); null: discarded
-    std::vector<std::string> args{};  // entry-specific arguments from an example's command line
+    std::vector<std::string> args{};  // entry-specific arguments from a program's command line
 
     std::string path(const std::string& file) const;  // out_dir/file
     std::ostream& out() const;                        // *log, or a stream that discards
@@ -35,7 +37,7 @@ struct Result {
 };
 
 struct Entry {
-    std::string name;     // "05_mlp_xor", also the example program's name
+    std::string name;     // "05_mlp_xor": its file gallery/05_mlp_xor.cpp, its program
     std::string slide;    // the lecture slide's title
     std::string caption;  // one paragraph: what the figure shows and how it ties to the slide
     std::function<Result(Context&)> run;
@@ -45,6 +47,10 @@ struct Entry {
 const std::vector<Entry>& entries();
 // The entry of that name, or null.
 const Entry* find(const std::string& name);
+// The entries a command line means by `part`: the entry of that exact name, else every entry
+// whose name contains it ("cos2sin" and "07" give 07_cos2sin; "xor" gives 01_binary_xor and
+// 05_mlp_xor). Empty when none does.
+std::vector<const Entry*> match(const std::string& part);
 
 // Creates ctx.out_dir and runs the entry. An exception from the entry becomes a Result with
 // ok = false and the message as summary. Adds metrics["seconds"].
@@ -58,9 +64,5 @@ struct Report {
     std::string log;
 };
 void write_index(const std::string& out_dir, const std::vector<Report>& reports);
-
-// main() of an example program: runs the entry named `name` with the detailed log on stdout.
-// Command line: [--out DIR] [--seed S] [--quick] [ARG...]. Returns 0 when the outcome holds.
-int example_main(const std::string& name, int argc, char** argv);
 
 }  // namespace soma::gallery

@@ -158,10 +158,6 @@ std::vector<std::string> sample_words(CharModel& m, int count, double temperatur
     return words;
 }
 
-}  // namespace
-
-bool char_rnn_data_available() { return std::filesystem::exists(kDictionary); }
-
 Result run_char_rnn(Context& ctx) {
     std::ostream& out = ctx.out();
     Generator gen(ctx.seed * 1000 + 9);
@@ -241,6 +237,23 @@ Result run_char_rnn(Context& ctx) {
         static_cast<long long>(kHidden), iterations, bpc, unigram);
     out << "\n" << result.summary << "\n";
     return result;
+}
+
+}  // namespace
+
+bool char_rnn_data_available() { return std::filesystem::exists(kDictionary); }
+
+Entry char_rnn_entry() {
+    return {
+        .name = "09_char_rnn",
+        .slide = "Long Short-Term Memory Networks (Hochreiter and Schmidhuber 1997)",
+        .caption =
+            "A character-level language model: a GRU reads the lower-case words of Debian's "
+            "wamerican word list letter by letter and predicts the next letter (or the end of the "
+            "word). The curve shows bits per character on training and held-out words against the "
+            "entropy of the letter frequencies alone; the samples are words drawn letter by letter "
+            "at temperatures 0.5 to 1 (* marks words that are not in the dictionary).",
+        .run = run_char_rnn};
 }
 
 }  // namespace soma::gallery

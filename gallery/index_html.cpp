@@ -1,8 +1,6 @@
-// The gallery's HTML page, and main() for the example programs.
+// The gallery's HTML page.
 
-#include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <sstream>
 
 #include "entries.h"
@@ -93,41 +91,6 @@ void write_index(const std::string& out_dir, const std::vector<Report>& reports)
     o << "</body>\n</html>\n";
     std::filesystem::create_directories(out_dir.empty() ? "." : out_dir);
     io::write_file_atomic((std::filesystem::path(out_dir) / "index.html").string(), o.str());
-}
-
-int example_main(const std::string& name, int argc, char** argv) {
-    const Entry* entry = find(name);
-    if (!entry) {
-        std::cerr << name << ": no such gallery entry\n";
-        return 2;
-    }
-    Context ctx;
-    ctx.log = &std::cout;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if ((a == "--out" || a == "--seed") && i + 1 < argc) {
-            std::string v = argv[++i];
-            if (a == "--out")
-                ctx.out_dir = v;
-            else
-                ctx.seed = std::strtoull(v.c_str(), nullptr, 10);
-        } else if (a == "--quick") {
-            ctx.quick = true;
-        } else if (a == "--help" || a == "-h") {
-            std::cout << name << ": " << entry->slide << "\nusage: " << argv[0]
-                      << " [--out DIR] [--seed S] [--quick] [ARG...]\n";
-            return 0;
-        } else {
-            ctx.args.push_back(a);
-        }
-    }
-    Result r = run(*entry, ctx);
-    std::cout.flush();
-    if (!r.ok) {
-        std::cerr << name << ": " << r.summary << "\n";
-        return 1;
-    }
-    return 0;
 }
 
 }  // namespace soma::gallery

@@ -48,8 +48,6 @@ Tensor stretch(const Tensor& x) {
     return from_vector(v, x.shape());
 }
 
-}  // namespace
-
 Result run_conv_filters(Context& ctx) {
     Result r;
     // 1-D: a step signal, a difference kernel that responds where the signal changes.
@@ -129,6 +127,22 @@ Result run_conv_filters(Context& ctx) {
         r.metrics["diff_1d"], d2, static_cast<long long>(o.subset),
         100 * run.test.accuracy);
     return r;
+}
+
+}  // namespace
+
+Entry conv_filters_entry() {
+    return {
+        .name = "10_conv_filters",
+        .slide = "Convolutions",
+        .caption =
+            "A convolution slides one small set of shared weights over its input. In 1-D the "
+            "window [-1 0 1] moved along a step signal answers where the signal changes; in 2-D "
+            "the Sobel filters answer where an image's brightness changes, left-right and up-down "
+            "(the printout and max differences show the hand-written window loop equals conv1d and "
+            "conv2d). The last grids show the 32 first-layer 3x3 filters a Fashion-MNIST CNN "
+            "learns and what each of them picks out of the same image.",
+        .run = run_conv_filters};
 }
 
 }  // namespace soma::gallery

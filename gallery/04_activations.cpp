@@ -23,8 +23,6 @@ struct Activation {
 
 double logistic(double x) { return 1 / (1 + std::exp(-x)); }
 
-}  // namespace
-
 Result run_activations(Context& ctx) {
     std::ostream& out = ctx.out();
     const std::vector<Activation> acts = {
@@ -82,6 +80,19 @@ Result run_activations(Context& ctx) {
         n, result.ok ? "match" : "DIFFER FROM", worst);
     out << result.summary << "\n";
     return result;
+}
+
+}  // namespace
+
+Entry activations_entry() {
+    return {
+        .name = "04_activations",
+        .slide = "Activation functions",
+        .caption =
+            "The differentiable surrogates of the threshold: logistic sigmoid, tanh and ReLU, with "
+            "their derivatives computed by autograd (solid) and by the slide's formulas "
+            "f(1 − f), 1 − tanh² and [x > 0] (dashed); the two agree to rounding error.",
+        .run = run_activations};
 }
 
 }  // namespace soma::gallery

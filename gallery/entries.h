@@ -1,0 +1,34 @@
+#pragma once
+// What the gallery's files share: each NN_name.cpp defines one entry (its slide, caption and
+// whole program) and registry.cpp lists them in lecture order; plus the helpers they use.
+
+#include <string>
+
+#include "gallery.h"
+
+namespace soma::gallery {
+
+Entry binary_xor_entry();         // 01_binary_xor.cpp
+Entry perceptron_entry();         // 02_perceptron.cpp
+Entry backprop_entry();           // 03_backprop.cpp
+Entry activations_entry();        // 04_activations.cpp
+Entry mlp_xor_entry();            // 05_mlp_xor.cpp
+Entry recipes_entry();            // 06_recipes.cpp
+Entry cos2sin_entry();            // 07_cos2sin.cpp
+Entry bptt_gradients_entry();     // 08_bptt_gradients.cpp
+Entry char_rnn_entry();           // 09_char_rnn.cpp
+Entry conv_filters_entry();       // 10_conv_filters.cpp
+Entry fmnist_classifier_entry();  // 11_fmnist_classifier.cpp
+
+// Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
+// /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and
+// python3-sklearn's own folder that holds iris.csv. Empty when none does.
+std::string sklearn_data_dir();
+
+// Whether 09_char_rnn's word list (Debian's wamerican) is installed (09_char_rnn.cpp).
+bool char_rnn_data_available();
+
+// printf into a std::string (registry.cpp).
+std::string strf(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
+}  // namespace soma::gallery
