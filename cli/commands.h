@@ -27,6 +27,9 @@ Command add_train(CLI::App& root, const Globals& globals);
 Command add_train_fmnist(CLI::App& train_app, const Globals& globals);
 Command add_eval(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
+Command add_predict(CLI::App& root, const Globals& globals);
+// `soma train csv`, a subcommand of `soma train` (train_app).
+Command add_train_csv(CLI::App& train_app, const Globals& globals);
 
 // Runs a training recipe's body with SIGINT/SIGTERM stopping after the batch (fit() saves),
 // every exception turned into one line on stderr and exit code 1. Returns the body's code.

@@ -17,10 +17,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 1024));
 
     std::vector<Command> commands = {
-        add_gallery(app, globals),
-        add_train(app, globals),
-        add_eval(app, globals),
-        add_inspect(app, globals),
+        add_gallery(app, globals), add_train(app, globals),   add_eval(app, globals),
+        add_inspect(app, globals), add_predict(app, globals),
     };
     try {
         app.parse(argc, argv);

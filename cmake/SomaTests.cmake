@@ -82,3 +82,16 @@ add_test(NAME cli.kill_and_resume
                  ${PROJECT_BINARY_DIR}/kill_resume_work)
 set_tests_properties(cli.kill_and_resume PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:" LABELS slow
                                                     TIMEOUT 600)
+
+# `soma train csv` / `soma predict`: a mixed table from tests/fixtures/csv (always), and
+# scikit-learn's iris and diabetes (skipped without them).
+add_test(NAME cli.train_csv
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
+                 -DFIXTURES=${PROJECT_SOURCE_DIR}/tests/fixtures
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_train_csv_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/models/train_csv_cli.cmake)
+add_test(NAME cli.train_csv_sklearn
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_train_csv_sklearn_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/models/train_csv_sklearn_cli.cmake)
+set_tests_properties(cli.train_csv_sklearn PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:")

@@ -15,7 +15,7 @@ if(NOT version STREQUAL "soma ${VERSION}\n")
 endif()
 
 run_soma(help --help)
-foreach(word gallery train eval inspect --threads --version)
+foreach(word gallery train eval inspect predict --threads --version)
     string(FIND "${help}" "${word}" _at)
     if(_at EQUAL -1)
         message(FATAL_ERROR "`soma --help` does not mention ${word}:\n${help}")
