@@ -248,6 +248,21 @@ Header parse_header(const std::string& src, std::string_view text, std::uint64_t
     return h;
 }
 
+// The format pads the header with spaces (0x20) only. nlohmann's parser takes a NUL byte for
+// the end of its input, so "{...}\0\0" or "{...}\0garbage" would pass unseen; JSON itself
+// allows no raw NUL anywhere (inside strings control characters must be escaped). Other
+// whitespace after the JSON is refused too, as the format does.
+void check_padding(const std::string& src, std::string_view text) {
+    if (std::size_t z = text.find('\0'); z != std::string_view::npos)
+        bad(src, "NUL byte at offset ", 8 + z,
+            " in the header (the JSON header may be padded only with spaces)");
+    std::size_t end = text.find_last_not_of(' ');
+    if (end != std::string_view::npos &&
+        (text[end] == '\n' || text[end] == '\r' || text[end] == '\t'))
+        bad(src, "byte 0x", "0123456789ABCDEF"[text[end] >> 4], "0123456789ABCDEF"[text[end] & 15],
+            " at offset ", 8 + end, " after the JSON header (it may be padded only with spaces)");
+}
+
 // The whole format, over a source that can read `n` bytes at an offset into `dst`.
 using ReadAt = std::function<void(std::uint64_t offset, void* dst, std::uint64_t n)>;
 
@@ -262,6 +277,7 @@ SafetensorsFile read(const std::string& src, std::uint64_t size, const ReadAt& r
             " after the length)");
     std::string text(n, '\0');
     read_at(8, text.data(), n);
+    check_padding(src, text);
     Header h = parse_header(src, text, size - 8 - n);
 
     SafetensorsFile out;

@@ -123,6 +123,14 @@ const std::vector<Case>& cases() {
         {"MetadataValueNotString", file(R"({"__metadata__":{"epoch":3}})"),
          "__metadata__ must map strings to strings, but 'epoch' is 3"},
         {"NestingTooDeep", file("{\"a\":" + deep(100) + "}"), "header nests deeper than 16 levels"},
+        // Padding is spaces only; the JSON parser would stop at a NUL and ignore what follows.
+        {"NulPadded", file(std::string("{}\0\0\0\0\0\0", 8)),
+         "NUL byte at offset 10 in the header (the JSON header may be padded only with spaces)"},
+        {"NulThenGarbage", file(std::string("{}  \0garbage", 12)), "NUL byte at offset 12"},
+        {"NulInsideJson", file(std::string("{\0}", 3)), "NUL byte at offset 9"},
+        {"NewlinePadded", file("{}\n  "),
+         "byte 0x0A at offset 10 after the JSON header (it may be padded only with spaces)"},
+        {"TabPadded", file("{}\t"), "byte 0x09 at offset 10"},
     };
     return all;
 }
