@@ -1,5 +1,5 @@
 # The commands people type. The real build is CMake; this file only drives it.
-#   make demo | test | bench | build | install PREFIX=... | format | clean
+#   make demo | test | bench | build | install PREFIX=... | format | fuzz FUZZ_S=60 | clean
 # Variables: SAN=1 (sanitizer build in build-san/), JOBS=N (default 2), QUICK=1 (short bench),
 #            PEERS=1 (bench LibTorch too),
 #            CMAKE_ARGS="-DSOMA_NATIVE=OFF ..." (reconfigures with these), BUILD=dir.
@@ -21,7 +21,7 @@ endif
 # $(BUILD)/gallery/index.html.
 DEMOS := "soma gallery --out $(abspath $(BUILD))/gallery"
 
-.PHONY: setup build test demo bench install format clean
+.PHONY: setup build test demo bench install format fuzz clean
 
 setup:
 	@scripts/setup.sh $(BUILD) $(CMAKE_ARGS)
@@ -51,6 +51,20 @@ format:
 	@SOMA_SETUP_EXTRA=clang-format SOMA_SETUP_CONFIGURE=0 scripts/setup.sh
 	find include src gallery tests cli bench tools \( -name '*.h' -o -name '*.cpp' \) \
 	  -not -path 'tests/fixtures/*' -print0 2>/dev/null | xargs -0 -r clang-format -i
+
+# libFuzzer over the file readers (safetensors, IDX, CSV): a clang build with ASan and UBSan in
+# build-fuzz/, then each harness for FUZZ_S seconds from its seed corpus in tests/fuzz/corpus/
+# (new inputs go to build-fuzz/corpus/, crashes to build-fuzz/). A finding stops the run.
+FUZZ_S ?= 60
+FUZZERS := safetensors idx csv
+fuzz:
+	cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSOMA_FUZZ=ON -DSOMA_NATIVE=OFF \
+	  -DSOMA_BUILD_TESTS=OFF -DSOMA_BUILD_EXAMPLES=OFF -DSOMA_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	cmake --build build-fuzz -j$(JOBS) --target $(addprefix fuzz_,$(FUZZERS))
+	@set -e; for f in $(FUZZERS); do \
+	  mkdir -p build-fuzz/corpus/$$f; echo "== fuzz_$$f for $(FUZZ_S) s"; \
+	  build-fuzz/fuzz/fuzz_$$f -max_total_time=$(FUZZ_S) -timeout=10 -rss_limit_mb=4096 \
+	    -artifact_prefix=build-fuzz/$$f- build-fuzz/corpus/$$f tests/fuzz/corpus/$$f; done
 
 # Needs nothing installed, so it skips setup.
 clean:

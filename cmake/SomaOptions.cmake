@@ -2,6 +2,8 @@
 # the project (library, gallery, tests, bench), which the sanitizer build requires.
 option(SOMA_NATIVE "Optimise for this machine's CPU (-march=native); OFF gives portable binaries" ON)
 option(SOMA_SANITIZE "Build everything with AddressSanitizer and UBSan" OFF)
+# libFuzzer harnesses for the file readers (tests/fuzz); clang only, built by `make fuzz`.
+option(SOMA_FUZZ "Build the libFuzzer harnesses (clang; ASan, UBSan, coverage)" OFF)
 option(BUILD_SHARED_LIBS "Build libsoma as a shared library" OFF)
 # When soma is pulled into another project with add_subdirectory, build only the library.
 option(SOMA_BUILD_TESTS "Build the unit tests" ${PROJECT_IS_TOP_LEVEL})
@@ -42,6 +44,13 @@ if(SOMA_SANITIZE)
     add_compile_options(${SOMA_SANITIZE_FLAGS} -fno-omit-frame-pointer
                         -fno-sanitize-recover=all -g1 -O1)
     add_link_options(${SOMA_SANITIZE_FLAGS})
+endif()
+if(SOMA_FUZZ)
+    # Coverage instrumentation for libFuzzer everywhere; the fuzzer's main() is linked only
+    # into the harnesses (cmake/SomaFuzz.cmake).
+    add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                        -fno-sanitize-recover=all -g1 -O1)
+    add_link_options(-fsanitize=address,undefined)
 endif()
 
 find_program(SOMA_CCACHE ccache)

@@ -5,6 +5,8 @@ include(GoogleTest)
 file(GLOB_RECURSE SOMA_TEST_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/*.cpp)
 # tests/install is a separate consumer project, built against the installed soma.
 list(FILTER SOMA_TEST_SOURCES EXCLUDE REGEX "/tests/install/")
+# tests/fuzz holds libFuzzer harnesses, each with its own entry point (cmake/SomaFuzz.cmake).
+list(FILTER SOMA_TEST_SOURCES EXCLUDE REGEX "/tests/fuzz/")
 
 if(SOMA_TEST_SOURCES)
     add_executable(soma_tests ${SOMA_TEST_SOURCES})

@@ -33,6 +33,37 @@ private:
     std::uint64_t bits_ = 0;
 };
 
+// ---- saved tensors and in-place writes
+// A backward closure reads the tensors it captured when backward runs, so an in-place write to
+// one of them between the forward and the backward pass (under NoGrad, or to a tensor that does
+// not require grad) would silently give wrong gradients. As in PyTorch, each Storage counts
+// in-place writes (Storage::version, bumped by Tensor::fill_, zero_, copy_, add_, mul_ and the
+// nn::init functions built on them); record() notes the version of the op's saved tensors and
+// the engine compares it just before running the closure, throwing a soma::Error that names the
+// op and the tensor (input i or the output, its shape and both versions).
+//
+// record() cannot see what a closure captured, so the op says it with `Saves`. The default is
+// the safe one, "all inputs and the output": a write to any of them is refused. An op whose
+// closure keeps none of them (add, sub, views, sum, cat, ...) or only its inputs (mul, matmul)
+// says so, and a write to a tensor it does not keep stays legal, as in PyTorch. Versions belong
+// to the storage, so a write through a view or a detach()ed alias counts too (PyTorch shares the
+// counter the same way). Optimisers write parameters in place after backward, when the graph
+// has been released, and the next forward saves the new version: training is unaffected. Writes
+// through data<T>() or at<T>() are not counted.
+struct Saves {
+    std::uint64_t inputs = ~std::uint64_t{0};  // bit i: the closure keeps input i (i < 64)
+    bool output = true;                        // the closure keeps the output (or an alias)
+};
+inline constexpr Saves kSavesNothing{0, false};
+inline constexpr Saves kSavesInputs{~std::uint64_t{0}, false};
+
+// The version a saved tensor's storage had at record time. Weak: if nobody holds the storage
+// any more, the closure did not keep it, and nothing can be checked or go wrong.
+struct SavedVersion {
+    std::weak_ptr<Storage> storage;
+    std::uint64_t version = 0;
+};
+
 // A recorded operation: the backward half of an op, and the edges to its inputs.
 class Node {
 public:
@@ -54,9 +85,11 @@ public:
         std::shared_ptr<TensorImpl> leaf;  // a leaf that requires grad
         Shape shape;                       // the input's shape, to un-broadcast into
         DType dtype = kFloat32;
+        SavedVersion saved;  // for the in-place check, when the closure keeps this input
         bool needs_grad() const { return fn || leaf; }
     };
     std::vector<Edge> edges;
+    SavedVersion saved_output;
     NeedsGrad needs;
     bool released = false;
     std::weak_ptr<TensorImpl> retained;  // output tensor that asked retain_grad()
@@ -115,29 +148,37 @@ private:
 
 namespace detail {
 bool any_requires_grad(const Tensor* inputs, std::size_t n);
-// Connects `node` to the inputs and makes it the grad_fn of `out`.
-void attach(Tensor& out, const std::shared_ptr<Node>& node, const Tensor* inputs, std::size_t n);
+// Connects `node` to the inputs, notes the versions of the saved ones, and makes it the
+// grad_fn of `out`.
+void attach(Tensor& out, const std::shared_ptr<Node>& node, const Tensor* inputs, std::size_t n,
+            Saves saves);
 }  // namespace detail
 
 // Records `out = op(inputs)` with its backward closure, when grad mode is on and some input
 // requires grad; otherwise returns `out` untouched at the cost of one flag test.
 // The closure is `Grads(const Tensor& grad_out)` or `Grads(const Tensor& grad_out, const
 // NeedsGrad&)`; it must capture what it needs detached (the op's inputs and outputs as plain
-// data), so no reference cycles form.
+// data), so no reference cycles form. `saves` tells which of the inputs and the output the
+// closure keeps, for the in-place check above.
 template <class F>
-Tensor record(const char* name, Tensor out, const Tensor* inputs, std::size_t n, F&& backward) {
+Tensor record(const char* name, Tensor out, const Tensor* inputs, std::size_t n, F&& backward,
+              Saves saves = {}) {
     if (!grad_enabled() || !detail::any_requires_grad(inputs, n)) return out;
     auto node = std::make_shared<FnNode<std::decay_t<F>>>(name, std::forward<F>(backward));
-    detail::attach(out, node, inputs, n);
+    detail::attach(out, node, inputs, n, saves);
     return out;
 }
 template <class F>
-Tensor record(const char* name, Tensor out, std::initializer_list<Tensor> inputs, F&& backward) {
-    return record(name, std::move(out), inputs.begin(), inputs.size(), std::forward<F>(backward));
+Tensor record(const char* name, Tensor out, std::initializer_list<Tensor> inputs, F&& backward,
+              Saves saves = {}) {
+    return record(name, std::move(out), inputs.begin(), inputs.size(), std::forward<F>(backward),
+                  saves);
 }
 template <class F>
-Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, F&& backward) {
-    return record(name, std::move(out), inputs.data(), inputs.size(), std::forward<F>(backward));
+Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, F&& backward,
+              Saves saves = {}) {
+    return record(name, std::move(out), inputs.data(), inputs.size(), std::forward<F>(backward),
+                  saves);
 }
 
 // ---- the engine
@@ -156,8 +197,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 // ---- checking and looking
 struct GradCheckResult {
     bool ok = true;
-    double max_abs_error = 0;  // worst |analytic - numeric| over all elements
-    int input = -1;            // which input holds the worst element
+    double max_abs_error = 0;         // worst |analytic - numeric| over all elements
+    int input = -1;                   // which input holds the worst element
     std::vector<std::int64_t> index;  // its coordinates
     double analytic = 0, numeric = 0;
     std::string message;  // a readable report of the worst element
@@ -167,8 +208,8 @@ struct GradCheckResult {
 // differences in float64. Inputs are converted to float64 leaves; the check passes when every
 // element satisfies |analytic - numeric| <= atol + rtol * |numeric|.
 GradCheckResult grad_check(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                           const std::vector<Tensor>& inputs, double eps = 1e-6,
-                           double atol = 1e-5, double rtol = 1e-4);
+                           const std::vector<Tensor>& inputs, double eps = 1e-6, double atol = 1e-5,
+                           double rtol = 1e-4);
 
 // The graph that produced `t`, in Graphviz DOT (nodes: ops and leaves, with shapes).
 std::string to_dot(const Tensor& t);

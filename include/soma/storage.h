@@ -3,7 +3,9 @@
 // Blocks come from a caching allocator: training allocates the same sizes every step, so freed
 // blocks are kept by size and handed out again instead of going back to the system.
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace soma {
@@ -18,9 +20,16 @@ public:
     void* data() const { return data_; }
     std::size_t nbytes() const { return nbytes_; }
 
+    // Counts in-place writes through the Tensor API (fill_, copy_, add_, mul_, ...), shared by
+    // every view of this storage. Autograd compares it with the version a backward closure saw
+    // when its tensors were saved (see "Saved tensors" in autograd.h).
+    std::uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+    void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
+
 private:
     void* data_;
     std::size_t nbytes_;
+    std::atomic<std::uint64_t> version_{0};
 };
 
 namespace allocator {

@@ -36,8 +36,8 @@ struct TensorImpl {
     DType dtype = DType::Float32;
     bool requires_grad = false;  // leaves: set by the user; results: set when a graph is recorded
     bool retains_grad = false;   // non-leaf asked to keep its gradient (retain_grad)
-    std::shared_ptr<TensorImpl> grad;           // accumulated gradient of a leaf
-    std::shared_ptr<autograd::Node> grad_fn;    // the op that produced this tensor, if recorded
+    std::shared_ptr<TensorImpl> grad;         // accumulated gradient of a leaf
+    std::shared_ptr<autograd::Node> grad_fn;  // the op that produced this tensor, if recorded
 };
 
 class Tensor {
@@ -89,8 +89,8 @@ public:
     std::vector<T> to_vector() const;
 
     // ---- copies and conversion (ops layer)
-    Tensor contiguous() const;  // itself when already contiguous
-    Tensor clone() const;       // always a fresh contiguous copy (differentiable)
+    Tensor contiguous() const;     // itself when already contiguous
+    Tensor clone() const;          // always a fresh contiguous copy (differentiable)
     Tensor to(DType dtype) const;  // differentiable conversion; itself if same dtype
 
     // ---- in-place (no autograd; refused on leaves that require grad while grad mode is on)
@@ -108,9 +108,10 @@ public:
     Tensor t() const;  // transpose of a matrix (2-D) or vector (unchanged)
     Tensor permute(const Shape& dims) const;
     Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
-    Tensor slice(std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step = 1) const;
+    Tensor slice(std::int64_t dim, std::int64_t start, std::int64_t end,
+                 std::int64_t step = 1) const;
     Tensor select(std::int64_t dim, std::int64_t index) const;  // removes the dimension
-    Tensor expand(const Shape& shape) const;                     // -1 keeps a size
+    Tensor expand(const Shape& shape) const;                    // -1 keeps a size
     Tensor expand_as(const Tensor& other) const { return expand(other.shape()); }
     Tensor squeeze() const;
     Tensor squeeze(std::int64_t dim) const;
@@ -127,7 +128,7 @@ public:
     // Backpropagates from this tensor. A scalar needs no `gradient`; otherwise pass dL/dthis.
     void backward(const Tensor& gradient = Tensor(), bool retain_graph = false,
                   bool create_graph = false) const;
-    Tensor detach() const;          // same data, no history
+    Tensor detach() const;             // same data, no history
     std::string grad_fn_name() const;  // "" for leaves
     const std::shared_ptr<autograd::Node>& grad_fn() const { return checked().grad_fn; }
 
@@ -142,6 +143,15 @@ private:
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// ---- the limit on one tensor's size
+// Every tensor is allocated through Tensor::empty, which refuses (with a soma::Error naming
+// the limit) a tensor of more than max_tensor_bytes() bytes, so that a size read from a file
+// or computed from bad arguments fails clearly instead of exhausting memory. The default is
+// 64 GiB; the environment variable SOMA_MAX_TENSOR_BYTES (read once, on first use) or
+// set_max_tensor_bytes changes it.
+void set_max_tensor_bytes(std::uint64_t bytes);
+std::uint64_t max_tensor_bytes();
 
 // ---- creation (tensor layer)
 Tensor zeros(const Shape& shape, DType dtype = kFloat32);

@@ -14,16 +14,18 @@ Tensor sum_to_recorded(const Tensor& g, const Shape& shape);
 Tensor expand_to_recorded(const Tensor& g, const Shape& shape) {
     Tensor out = Tensor::make_view(g, shape, backend::cpu::broadcast_strides(g, shape), g.offset());
     Shape from = g.shape();
-    return record("ExpandBackward", out, {g},
-                  [from](const Tensor& gy) { return Grads{sum_to_recorded(gy, from)}; });
+    return record(
+        "ExpandBackward", out, {g},
+        [from](const Tensor& gy) { return Grads{sum_to_recorded(gy, from)}; }, kSavesNothing);
 }
 
 Tensor sum_to_recorded(const Tensor& g, const Shape& shape) {
     Tensor out = backend::cpu::sum_to(g, shape);
     if (out.same(g)) return g;
     Shape from = g.shape();
-    return record("SumToBackward", out, {g},
-                  [from](const Tensor& gy) { return Grads{expand_to_recorded(gy, from)}; });
+    return record(
+        "SumToBackward", out, {g},
+        [from](const Tensor& gy) { return Grads{expand_to_recorded(gy, from)}; }, kSavesNothing);
 }
 
 }  // namespace
@@ -33,7 +35,12 @@ Tensor accumulate(const Tensor& a, const Tensor& b) {
         using T = decltype(tag);
         return backend::cpu::map_binary<T>(a, b, "accumulate", [](T x, T y) { return x + y; });
     });
-    return record("AddBackward", out, {a, b}, [](const Tensor& gy) { return Grads{gy, gy}; });
+    return record(
+        "AddBackward", out, {a, b},
+        [](const Tensor& gy) {
+            return Grads{gy, gy};
+        },
+        kSavesNothing);
 }
 
 void accumulate_inplace(const Tensor& dst, const Tensor& g) {

@@ -24,8 +24,10 @@ void check_seed(const Tensor& root, const Tensor& g, const char* op) {
     check(root.requires_grad(), op,
           ": tensor does not require grad and has no grad_fn (nothing to differentiate)");
     if (!g.defined()) {
-        check(root.numel() == 1, op, ": grad can be implicitly created only for a tensor with one "
-              "element; got shape ", root.shape(), " (pass the gradient explicitly)");
+        check(root.numel() == 1, op,
+              ": grad can be implicitly created only for a tensor with one "
+              "element; got shape ",
+              root.shape(), " (pass the gradient explicitly)");
         return;
     }
     check(g.shape() == root.shape(), op, ": gradient shape ", g.shape(),
@@ -78,6 +80,37 @@ void deliver_to_leaf(const std::shared_ptr<TensorImpl>& leaf, Tensor g, const Ru
     }
 }
 
+// PyTorch's check: a tensor the closure saved must be as it was when saved.
+void check_saved_versions(const Node& node, const Tensor& grad_output, const char* op) {
+    auto stale = [&](const SavedVersion& s, std::uint64_t* now) {
+        std::shared_ptr<Storage> storage = s.storage.lock();
+        if (!storage) return false;
+        *now = storage->version();
+        return *now != s.version;
+    };
+    std::uint64_t now = 0;
+    for (std::size_t i = 0; i < node.edges.size(); ++i) {
+        const Node::Edge& e = node.edges[i];
+        if (stale(e.saved, &now))
+            fail(op,
+                 ": a tensor needed for gradient computation has been modified by an "
+                 "in-place operation: input ",
+                 i, " of ", node.name(), " (shape ", e.shape, ", ", dtype_name(e.dtype),
+                 ") is at version ", now, ", but was saved at version ", e.saved.version,
+                 ". Find the in-place write (fill_, zero_, copy_, add_, mul_, "
+                 "an init function) between the forward and backward pass, or clone() the "
+                 "tensor before changing it");
+    }
+    if (stale(node.saved_output, &now))
+        fail(op,
+             ": a tensor needed for gradient computation has been modified by an in-place "
+             "operation: the output of ",
+             node.name(), " (shape ", grad_output.shape(), ", ", dtype_name(grad_output.dtype()),
+             ") is at version ", now, ", but was saved at version ", node.saved_output.version,
+             ". Find the in-place write (fill_, zero_, copy_, add_, mul_, an init function) "
+             "between the forward and backward pass, or clone() the tensor before changing it");
+}
+
 void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds, const Run& run,
              const char* op) {
     std::vector<Node*> root_nodes;
@@ -121,6 +154,12 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds,
         }
         Grads grads;
         if (g.defined()) {
+            try {
+                check_saved_versions(*node, g, op);
+            } catch (...) {
+                for (Node* n : nodes) n->pending_grad = Tensor();
+                throw;
+            }
             bool was = grad_enabled();
             set_grad_enabled(run.create_graph);
             try {
@@ -138,8 +177,8 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds,
             Tensor gi = i < grads.size() ? std::move(grads[i]) : Tensor();
             if (gi.defined() && e.needs_grad()) {
                 gi = reduce_to_shape(gi, e.shape, node->name());
-                check(gi.dtype() == e.dtype, node->name(), ": gradient for input ", i, " has dtype ",
-                      gi.dtype(), " but the input is ", e.dtype);
+                check(gi.dtype() == e.dtype, node->name(), ": gradient for input ", i,
+                      " has dtype ", gi.dtype(), " but the input is ", e.dtype);
                 if (e.fn) {
                     Tensor& p = e.fn->pending_grad;
                     p = p.defined() ? accumulate(p, gi) : gi;
@@ -172,20 +211,26 @@ bool any_requires_grad(const Tensor* inputs, std::size_t n) {
     return false;
 }
 
-void attach(Tensor& out, const std::shared_ptr<Node>& node, const Tensor* inputs, std::size_t n) {
+void attach(Tensor& out, const std::shared_ptr<Node>& node, const Tensor* inputs, std::size_t n,
+            Saves saves) {
     node->edges.resize(n);
     for (std::size_t i = 0; i < n; ++i) {
         const Tensor& t = inputs[i];
-        if (!t.defined() || !t.impl()->requires_grad) continue;
+        if (!t.defined()) continue;
         Node::Edge& e = node->edges[i];
         e.shape = t.impl()->shape;
         e.dtype = t.impl()->dtype;
+        // Inputs that need no gradient are checked too: `w * x` keeps x for w's gradient.
+        if (i < 64 && ((saves.inputs >> i) & 1u))
+            e.saved = {t.impl()->storage, t.impl()->storage->version()};
+        if (!t.impl()->requires_grad) continue;
         if (t.impl()->grad_fn)
             e.fn = t.impl()->grad_fn;
         else
             e.leaf = t.impl_ptr();
         node->needs.set(i);
     }
+    if (saves.output) node->saved_output = {out.impl()->storage, out.impl()->storage->version()};
     out.impl()->grad_fn = node;
     out.impl()->requires_grad = true;
 }

@@ -110,6 +110,11 @@ CsvTable parse_csv(const std::string& text, const CsvOptions& options, const std
         }
         if (options.skip_blank && trim(line).empty()) continue;
         std::vector<std::string_view> fields = split(line, options.delimiter);
+        // Only a blank line split on whitespace has no fields (with another delimiter it has one
+        // empty field, which is not a number). Kept as a row of zero values it would leave
+        // rows * cols != values.size() and later reads past the buffer, so refuse it.
+        check(!fields.empty(), name, ":", line_no,
+              ": blank line (no fields) where a row was expected; set skip_blank to ignore it");
         if (header_pending) {
             for (auto f : fields) table.columns.emplace_back(unquote(f));
             table.cols = static_cast<std::int64_t>(fields.size());
@@ -140,6 +145,12 @@ CsvTable read_csv(const std::string& path, const CsvOptions& options) {
 
 Labeled split_label(const CsvTable& table, std::int64_t label_column, bool class_indices) {
     const std::int64_t cols = table.cols;
+    // The table is a plain struct; one assembled by hand must still not be read past its end.
+    check(table.rows >= 0 && cols >= 0 &&
+              static_cast<std::uint64_t>(table.rows) * static_cast<std::uint64_t>(cols) ==
+                  table.values.size(),
+          "split_label: the table's ", table.values.size(), " values do not fill its ", table.rows,
+          " rows of ", cols, " columns");
     const std::int64_t c = label_column < 0 ? label_column + cols : label_column;
     check(c >= 0 && c < cols, "split_label: column ", label_column, " out of range for ", cols,
           " columns");

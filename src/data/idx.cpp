@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -116,12 +117,21 @@ IdxArray read_checked(const std::string& path, int want_dims, const char* who, c
         total *= d;
     }
     const std::size_t header_size = 4 + header.size();
-    a.data.resize(static_cast<std::size_t>(total));
-    got = in.read(a.data.data(), a.data.size());
-    if (got < a.data.size())
-        fail(who, ": ", path, ": truncated at offset ", header_size + got, in.end_reason(),
-             ": dimensions ", dims_str(a.dims), " need ", total, " bytes of data after the ",
-             header_size, "-byte header, found ", got);
+    // The header alone must not decide how much memory is taken (16 bytes can declare 2^40):
+    // the buffer grows as data actually arrives, so it never exceeds twice what the file holds.
+    // The size of a gzip stream is unknown before it is read, so this also serves .gz files.
+    const auto want = static_cast<std::size_t>(total);
+    constexpr std::size_t kFirstChunk = std::size_t{1} << 20;
+    while (a.data.size() < want) {
+        const std::size_t have = a.data.size();
+        const std::size_t chunk = std::min(want - have, std::max(have, kFirstChunk));
+        a.data.resize(have + chunk);
+        got = in.read(a.data.data() + have, chunk);
+        if (got < chunk)
+            fail(who, ": ", path, ": truncated at offset ", header_size + have + got,
+                 in.end_reason(), ": dimensions ", dims_str(a.dims), " need ", total,
+                 " bytes of data after the ", header_size, "-byte header, found ", have + got);
+    }
     unsigned char extra;
     if (in.read(&extra, 1) != 0)
         fail(who, ": ", path, ": unexpected data at offset ", header_size + a.data.size(),

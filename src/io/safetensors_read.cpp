@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
+#include <unordered_set>
 #include <vector>
 
 #include "soma/io/safetensors.h"
@@ -24,7 +25,11 @@ static_assert(std::endian::native == std::endian::little,
 
 namespace {
 
-using Json = nlohmann::ordered_json;  // keeps the header's order for ties between empty tensors
+// nlohmann's ordered_json would keep the header's order, but it finds keys by linear search,
+// so a header of n tensors cost O(n^2) to parse (400k empty tensors took > 20 s). The plain
+// json's std::map is O(n log n); the header order, needed for ties between empty tensors, is
+// taken from the parser's key events instead (see HeaderChecker).
+using Json = nlohmann::json;
 
 // The reference implementation refuses larger headers too; it bounds memory spent on a
 // hostile header before anything is validated.
@@ -133,32 +138,71 @@ Metadata parse_metadata(const std::string& src, const Json& j) {
     return m;
 }
 
-// nlohmann keeps one of two equal keys silently; the parse callback sees every key.
-Json parse_json(const std::string& src, std::string_view text) {
-    std::vector<std::set<std::string>> open_objects;
-    auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
-        if (depth > kMaxDepth) bad(src, "header nests deeper than ", kMaxDepth, " levels");
-        if (event == Json::parse_event_t::object_start) {
-            open_objects.emplace_back();
-        } else if (event == Json::parse_event_t::object_end) {
-            open_objects.pop_back();
-        } else if (event == Json::parse_event_t::key) {
-            const auto& key = parsed.get_ref<const std::string&>();
-            if (!open_objects.back().insert(key).second) {
-                if (open_objects.size() == 1) bad(src, "duplicate tensor name '", key, "'");
-                bad(src, "duplicate key '", key, "' in the header");
-            }
-        }
+// A first, validating pass over the header as SAX events: nlohmann keeps one of two equal keys
+// silently, so duplicates are caught here, as are deep nesting and parse errors; it also notes
+// the top-level keys in header order. (A parse callback would do the same in one pass, but
+// nlohmann's callback parser scans the whole enclosing object each time an object ends, which
+// made a header of n tensors cost O(n^2): 400k empty tensors took minutes.)
+class HeaderChecker {
+public:
+    HeaderChecker(const std::string& src, std::vector<std::string>* order)
+        : src_(src), order_(order) {}
+
+    bool null() { return true; }
+    bool boolean(bool) { return true; }
+    bool number_integer(Json::number_integer_t) { return true; }
+    bool number_unsigned(Json::number_unsigned_t) { return true; }
+    bool number_float(Json::number_float_t, const Json::string_t&) { return true; }
+    bool string(Json::string_t&) { return true; }
+    bool binary(Json::binary_t&) { return true; }
+    bool start_object(std::size_t) {
+        enter();
+        open_objects_.emplace_back();
         return true;
-    };
-    try {
-        return Json::parse(text.begin(), text.end(), callback);
-    } catch (const Json::exception& e) {
+    }
+    bool end_object() {
+        open_objects_.pop_back();
+        --depth_;
+        return true;
+    }
+    bool start_array(std::size_t) {
+        enter();
+        return true;
+    }
+    bool end_array() {
+        --depth_;
+        return true;
+    }
+    bool key(Json::string_t& key) {
+        if (!open_objects_.back().insert(key).second) {
+            if (open_objects_.size() == 1) bad(src_, "duplicate tensor name '", key, "'");
+            bad(src_, "duplicate key '", key, "' in the header");
+        }
+        if (depth_ == 1) order_->push_back(key);
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
         // e.what() starts with "[json.exception.parse_error.101] "; the rest is the useful part.
         std::string what = e.what();
         std::size_t cut = what.find("] ");
-        bad(src, "invalid JSON header: ", cut == std::string::npos ? what : what.substr(cut + 2));
+        bad(src_, "invalid JSON header: ", cut == std::string::npos ? what : what.substr(cut + 2));
     }
+
+private:
+    void enter() {
+        if (++depth_ > kMaxDepth) bad(src_, "header nests deeper than ", kMaxDepth, " levels");
+    }
+    const std::string& src_;
+    std::vector<std::string>* order_;
+    std::vector<std::unordered_set<std::string>> open_objects_;
+    int depth_ = 0;
+};
+
+// Checks the header (above), then builds it as a DOM: both passes are linear in its size.
+Json parse_json(const std::string& src, std::string_view text, std::vector<std::string>* order) {
+    HeaderChecker checker(src, order);
+    Json::sax_parse(text.begin(), text.end(), &checker);
+    return Json::parse(text.begin(), text.end());
 }
 
 struct Header {
@@ -167,15 +211,19 @@ struct Header {
 };
 
 Header parse_header(const std::string& src, std::string_view text, std::uint64_t data_size) {
-    Json root = parse_json(src, text);
+    std::vector<std::string> order;
+    Json root = parse_json(src, text, &order);
     if (!root.is_object()) bad(src, "header must be a JSON object, got ", show(root));
     Header h;
-    for (const auto& [key, value] : root.items()) {
+    h.entries.reserve(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        const std::string& key = order[i];
+        const Json& value = root.find(key).value();
         if (key == "__metadata__") {
             h.metadata = parse_metadata(src, value);
         } else {
             h.entries.push_back(parse_entry(src, key, value, data_size));
-            h.entries.back().index = h.entries.size() - 1;
+            h.entries.back().index = i;
         }
     }
     std::sort(h.entries.begin(), h.entries.end(), [](const Entry& a, const Entry& b) {
@@ -200,6 +248,21 @@ Header parse_header(const std::string& src, std::string_view text, std::uint64_t
     return h;
 }
 
+// The format pads the header with spaces (0x20) only. nlohmann's parser takes a NUL byte for
+// the end of its input, so "{...}\0\0" or "{...}\0garbage" would pass unseen; JSON itself
+// allows no raw NUL anywhere (inside strings control characters must be escaped). Other
+// whitespace after the JSON is refused too, as the format does.
+void check_padding(const std::string& src, std::string_view text) {
+    if (std::size_t z = text.find('\0'); z != std::string_view::npos)
+        bad(src, "NUL byte at offset ", 8 + z,
+            " in the header (the JSON header may be padded only with spaces)");
+    std::size_t end = text.find_last_not_of(' ');
+    if (end != std::string_view::npos &&
+        (text[end] == '\n' || text[end] == '\r' || text[end] == '\t'))
+        bad(src, "byte 0x", "0123456789ABCDEF"[text[end] >> 4], "0123456789ABCDEF"[text[end] & 15],
+            " at offset ", 8 + end, " after the JSON header (it may be padded only with spaces)");
+}
+
 // The whole format, over a source that can read `n` bytes at an offset into `dst`.
 using ReadAt = std::function<void(std::uint64_t offset, void* dst, std::uint64_t n)>;
 
@@ -214,6 +277,7 @@ SafetensorsFile read(const std::string& src, std::uint64_t size, const ReadAt& r
             " after the length)");
     std::string text(n, '\0');
     read_at(8, text.data(), n);
+    check_padding(src, text);
     Header h = parse_header(src, text, size - 8 - n);
 
     SafetensorsFile out;

@@ -10,14 +10,14 @@
 namespace soma::nn {
 
 void StateDict::insert(const std::string& name, const Tensor& t) {
-    check(find(name) == nullptr, "StateDict: duplicate name '", name, "'");
+    bool added = index_.emplace(name, items_.size()).second;
+    check(added, "StateDict: duplicate name '", name, "'");
     items_.emplace_back(name, t);
 }
 
 const Tensor* StateDict::find(const std::string& name) const {
-    for (const auto& [n, t] : items_)
-        if (n == name) return &t;
-    return nullptr;
+    auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &items_[it->second].second;
 }
 
 namespace {

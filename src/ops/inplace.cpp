@@ -1,5 +1,7 @@
 // In-place updates for optimisers and initialisers. They bypass autograd, so they are refused
 // on leaves that require grad while grad mode is on (wrap the update in NoGrad, as optimisers do).
+// Each bumps the storage's version counter, so that a backward reading a tensor changed since
+// it was saved raises instead of computing wrong gradients (autograd.h, "Saved tensors").
 
 #include "backend/cpu/copy.h"
 #include "ops/kernels.h"
@@ -14,10 +16,15 @@ void check_writable(const Tensor& t, const char* op) {
           ": in-place update of a tensor that requires grad; wrap it in soma::NoGrad");
 }
 
+// Counts the write once every argument check has passed, before the data changes (so even a
+// write that fails half-way marks saved copies as stale).
+void bump_version(const Tensor& t) { t.impl()->storage->bump_version(); }
+
 }  // namespace
 
 Tensor& Tensor::fill_(double value) {
     check_writable(*this, "fill_");
+    bump_version(*this);
     dispatch_all(dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T v = static_cast<T>(value);
@@ -37,6 +44,7 @@ Tensor& Tensor::zero_() { return fill_(0.0); }
 Tensor& Tensor::copy_(const Tensor& src) {
     check_writable(*this, "copy_");
     ops_detail::check_defined(src, "copy_");
+    bump_version(*this);
     backend::cpu::copy_into(*this, src);
     return *this;
 }
@@ -44,6 +52,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
     check_writable(*this, "add_");
     ops_detail::check_same_dtype(*this, other, "add_");
+    bump_version(*this);
     dispatch(dtype(), "add_", [&](auto tag) {
         using T = decltype(tag);
         const T a = static_cast<T>(alpha);
@@ -54,6 +63,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
 
 Tensor& Tensor::mul_(double value) {
     check_writable(*this, "mul_");
+    bump_version(*this);
     dispatch(dtype(), "mul_", [&](auto tag) {
         using T = decltype(tag);
         const T v = static_cast<T>(value);

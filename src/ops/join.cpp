@@ -58,13 +58,15 @@ Tensor cat(const std::vector<Tensor>& tensors, std::int64_t dim) {
                                           out.offset() + starts[i] * out.strides()[d]);
         backend::cpu::copy_into(window, tensors[i]);
     }
-    return record("CatBackward", out, tensors,
-                  [d, starts, sizes](const Tensor& gy, const NeedsGrad& n) {
-                      Grads g(starts.size());
-                      for (std::size_t i = 0; i < g.size(); ++i)
-                          if (n[i]) g[i] = gy.narrow(d, starts[i], sizes[i]);
-                      return g;
-                  });
+    return record(
+        "CatBackward", out, tensors,
+        [d, starts, sizes](const Tensor& gy, const NeedsGrad& n) {
+            Grads g(starts.size());
+            for (std::size_t i = 0; i < g.size(); ++i)
+                if (n[i]) g[i] = gy.narrow(d, starts[i], sizes[i]);
+            return g;
+        },
+        autograd::kSavesNothing);
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {

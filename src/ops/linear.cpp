@@ -97,7 +97,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
                 }
             });
             return g;
-        });
+        },
+        autograd::kSavesInputs);
 }
 
 }  // namespace soma

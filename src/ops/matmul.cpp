@@ -29,11 +29,13 @@ Tensor grad_b(const Tensor& a, const Tensor& b, const Tensor& gy) {
 // transposed views, which reach BLAS as flags; the engine sums broadcast batch dims.
 Tensor matmul_nd(const Tensor& a, const Tensor& b) {
     Tensor out = backend::cpu::matmul(a, b);
-    return record("MatmulBackward", out, {a, b},
-                  [a, b](const Tensor& gy, const autograd::NeedsGrad& n) {
-                      return Grads{n[0] ? matmul_nd(gy, b.transpose(-1, -2)) : Tensor(),
-                                   n[1] ? grad_b(a, b, gy) : Tensor()};
-                  });
+    return record(
+        "MatmulBackward", out, {a, b},
+        [a, b](const Tensor& gy, const autograd::NeedsGrad& n) {
+            return Grads{n[0] ? matmul_nd(gy, b.transpose(-1, -2)) : Tensor(),
+                         n[1] ? grad_b(a, b, gy) : Tensor()};
+        },
+        autograd::kSavesInputs);
 }
 
 }  // namespace

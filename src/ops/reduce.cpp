@@ -17,9 +17,12 @@ Tensor sum(const Tensor& x, const std::vector<std::int64_t>& dims, bool keepdim)
     auto mask = backend::cpu::reduce_mask(dims, x.dim(), "sum");
     Tensor out = backend::cpu::sum(x, mask, keepdim);
     Shape in_shape = x.shape();
-    return record("SumBackward", out, {x}, [in_shape, mask, keepdim](const Tensor& gy) {
-        return Grads{expand_reduced(gy, in_shape, mask, keepdim)};
-    });
+    return record(
+        "SumBackward", out, {x},
+        [in_shape, mask, keepdim](const Tensor& gy) {
+            return Grads{expand_reduced(gy, in_shape, mask, keepdim)};
+        },
+        autograd::kSavesNothing);
 }
 
 Tensor sum(const Tensor& x) { return sum(x, {}, false); }

@@ -99,10 +99,11 @@ namespace {
 
 // gy where x > 0, else 0 (derivative 0 at 0, like torch): one pass instead of building the
 // step mask and multiplying, since every ReLU network runs this on each backward. Recorded
-// itself so double backward works: it is linear in gy with the same mask.
+// itself so double backward works: it is linear in gy with the same mask. Written as
+// "x <= 0 gives 0" so that a NaN input passes its gradient on, as torch's threshold_backward.
 Tensor relu_backward(const Tensor& gy, const Tensor& x) {
     Tensor out = binary_kernel(gy, x, "relu_backward",
-                               [](auto g, auto v) { return v > 0 ? g : decltype(g)(0); });
+                               [](auto g, auto v) { return v <= 0 ? decltype(g)(0) : g; });
     return record("ReluBackwardBackward", out, {gy},
                   [x](const Tensor& gg) { return Grads{relu_backward(gg, x)}; });
 }
@@ -110,7 +111,10 @@ Tensor relu_backward(const Tensor& gy, const Tensor& x) {
 }  // namespace
 
 Tensor relu(const Tensor& x) {
-    Tensor y = unary_kernel(x, "relu", [](auto v) { return v > 0 ? v : decltype(v)(0); });
+    // "v <= 0 gives 0" rather than "v > 0 keeps v": every comparison with NaN is false, so NaN
+    // propagates (like torch) instead of becoming 0 and hiding a diverged input. The same one
+    // compare-and-blend, so the loop vectorises as before.
+    Tensor y = unary_kernel(x, "relu", [](auto v) { return v <= 0 ? decltype(v)(0) : v; });
     return record("ReluBackward", y, {x},
                   [x](const Tensor& gy) { return Grads{relu_backward(gy, x)}; });
 }
@@ -132,7 +136,7 @@ Tensor leaky_relu(const Tensor& x, double slope) {
 Tensor heaviside(const Tensor& x, double at_zero) {
     return unary_kernel(x, "heaviside", [at_zero](auto v) {
         using T = decltype(v);
-        return v > 0 ? T(1) : (v == 0 ? T(at_zero) : T(0));
+        return v > 0 ? T(1) : (v == 0 ? T(at_zero) : (v != v ? v : T(0)));  // NaN stays NaN
     });
 }
 

@@ -27,7 +27,8 @@ bool view_strides(const Shape& shape, const Shape& strides, const Shape& target,
     std::int64_t tensor_numel = 1, view_numel = 1;
     for (int d = shape.size() - 1; d >= 0; --d) {
         tensor_numel *= shape[d];
-        bool chunk_ends = d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensor_numel * chunk_stride);
+        bool chunk_ends =
+            d == 0 || (shape[d - 1] != 1 && strides[d - 1] != tensor_numel * chunk_stride);
         if (!chunk_ends) continue;
         while (view_d >= 0 && (view_numel < tensor_numel || target[view_d] == 1)) {
             out[view_d] = view_numel * chunk_stride;
@@ -53,9 +54,10 @@ Tensor embed_slice(const Tensor& gy, const Shape& in_shape, int w, std::int64_t 
     st[w] *= step;
     backend::cpu::copy_into(Tensor::make_view(g, gy.shape(), st, start * g.strides()[w]), gy);
     std::int64_t end = start + (gy.shape()[w] - 1) * step + 1;
-    return record("SliceBackwardBackward", g, {gy}, [=](const Tensor& gg) {
-        return Grads{gg.slice(w, start, end, step)};
-    });
+    return record(
+        "SliceBackwardBackward", g, {gy},
+        [=](const Tensor& gg) { return Grads{gg.slice(w, start, end, step)}; },
+        autograd::kSavesNothing);
 }
 
 Shape infer_size(const Shape& requested, std::int64_t numel, const char* op) {
@@ -85,8 +87,9 @@ Tensor make_view_recorded(const char* name, const Tensor& x, const Shape& shape,
                           const Shape& strides, std::int64_t offset) {
     Tensor out = Tensor::make_view(x, shape, strides, offset);
     Shape in_shape = x.shape();
-    return record(name, out, {x},
-                  [in_shape](const Tensor& gy) { return Grads{gy.reshape(in_shape)}; });
+    return record(
+        name, out, {x}, [in_shape](const Tensor& gy) { return Grads{gy.reshape(in_shape)}; },
+        autograd::kSavesNothing);
 }
 
 }  // namespace
@@ -94,9 +97,9 @@ Tensor make_view_recorded(const char* name, const Tensor& x, const Shape& shape,
 Tensor Tensor::view(const Shape& shape) const {
     Shape target = infer_size(shape, numel(), "view");
     Shape st;
-    check(view_strides(this->shape(), strides(), target, st), "view: cannot view a tensor of shape ",
-          this->shape(), " with strides ", strides(), " as ", target,
-          " without copying (use reshape)");
+    check(view_strides(this->shape(), strides(), target, st),
+          "view: cannot view a tensor of shape ", this->shape(), " with strides ", strides(),
+          " as ", target, " without copying (use reshape)");
     return make_view_recorded("ViewBackward", *this, target, st, offset());
 }
 
@@ -129,8 +132,9 @@ Tensor Tensor::transpose(std::int64_t dim0, std::int64_t dim1) const {
     std::swap(sh[a], sh[b]);
     std::swap(st[a], st[b]);
     Tensor out = Tensor::make_view(*this, sh, st, offset());
-    return record("TransposeBackward", out, {*this},
-                  [a, b](const Tensor& gy) { return Grads{gy.transpose(a, b)}; });
+    return record(
+        "TransposeBackward", out, {*this},
+        [a, b](const Tensor& gy) { return Grads{gy.transpose(a, b)}; }, autograd::kSavesNothing);
 }
 
 Tensor Tensor::t() const {
@@ -151,8 +155,10 @@ Tensor Tensor::permute(const Shape& dims) const {
         st.push_back(strides()[d]);
     }
     Tensor out = Tensor::make_view(*this, sh, st, offset());
-    return record("PermuteBackward", out, {*this},
-                  [inverse](const Tensor& gy) { return Grads{gy.permute(inverse)}; });
+    return record(
+        "PermuteBackward", out, {*this},
+        [inverse](const Tensor& gy) { return Grads{gy.permute(inverse)}; },
+        autograd::kSavesNothing);
 }
 
 Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t length) const {
@@ -165,7 +171,8 @@ Tensor Tensor::narrow(std::int64_t d, std::int64_t start, std::int64_t length) c
     return slice(w, start, start + length, 1);
 }
 
-Tensor Tensor::slice(std::int64_t d, std::int64_t start, std::int64_t end, std::int64_t step) const {
+Tensor Tensor::slice(std::int64_t d, std::int64_t start, std::int64_t end,
+                     std::int64_t step) const {
     check(dim() > 0, "slice: cannot slice a 0-dimensional tensor");
     int w = wrap_dim(d, dim(), "slice");
     check(step > 0, "slice: step must be positive, got ", step);
@@ -179,9 +186,10 @@ Tensor Tensor::slice(std::int64_t d, std::int64_t start, std::int64_t end, std::
     st[w] *= step;
     Tensor out = Tensor::make_view(*this, sh, st, offset() + start * strides()[w]);
     Shape in_shape = shape();
-    return record("SliceBackward", out, {*this}, [=](const Tensor& gy) {
-        return Grads{embed_slice(gy, in_shape, w, start, step)};
-    });
+    return record(
+        "SliceBackward", out, {*this},
+        [=](const Tensor& gy) { return Grads{embed_slice(gy, in_shape, w, start, step)}; },
+        autograd::kSavesNothing);
 }
 
 Tensor Tensor::select(std::int64_t d, std::int64_t index) const {
@@ -219,7 +227,9 @@ Tensor Tensor::expand(const Shape& target) const {
     if (sh == shape()) return *this;
     Tensor out = Tensor::make_view(*this, sh, st, offset());
     // The engine sums the broadcast gradient back down to in_shape.
-    return record("ExpandBackward", out, {*this}, [](const Tensor& gy) { return Grads{gy}; });
+    return record(
+        "ExpandBackward", out, {*this}, [](const Tensor& gy) { return Grads{gy}; },
+        autograd::kSavesNothing);
 }
 
 Tensor Tensor::squeeze() const {
@@ -251,12 +261,16 @@ Tensor Tensor::unsqueeze(std::int64_t d) const {
 Tensor Tensor::contiguous() const {
     if (is_contiguous()) return *this;
     Tensor out = backend::cpu::contiguous_copy(*this, dtype());
-    return record("ContiguousBackward", out, {*this}, [](const Tensor& gy) { return Grads{gy}; });
+    return record(
+        "ContiguousBackward", out, {*this}, [](const Tensor& gy) { return Grads{gy}; },
+        autograd::kSavesNothing);
 }
 
 Tensor Tensor::clone() const {
     Tensor out = backend::cpu::contiguous_copy(*this, dtype());
-    return record("CloneBackward", out, {*this}, [](const Tensor& gy) { return Grads{gy}; });
+    return record(
+        "CloneBackward", out, {*this}, [](const Tensor& gy) { return Grads{gy}; },
+        autograd::kSavesNothing);
 }
 
 Tensor Tensor::to(DType target) const {
@@ -264,7 +278,9 @@ Tensor Tensor::to(DType target) const {
     Tensor out = backend::cpu::contiguous_copy(*this, target);
     DType from = dtype();
     if (!is_floating(target)) return out;  // integers carry no gradient
-    return record("ToBackward", out, {*this}, [from](const Tensor& gy) { return Grads{gy.to(from)}; });
+    return record(
+        "ToBackward", out, {*this}, [from](const Tensor& gy) { return Grads{gy.to(from)}; },
+        autograd::kSavesNothing);
 }
 
 // ---- free-function spellings

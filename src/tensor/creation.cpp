@@ -1,6 +1,7 @@
 // Creating tensors: constants, ranges, from data, and random.
 
 #include <cmath>
+#include <mutex>
 
 #include "soma/tensor.h"
 
@@ -114,10 +115,18 @@ namespace {
 
 Generator& pick(Generator* gen) { return gen ? *gen : default_generator(); }
 
+// Holds the default generator's mutex when `gen` is null (the shared generator), once for a
+// whole tensor so that the per-number loop stays lock-free; a caller's own generator is theirs.
+std::unique_lock<std::mutex> lock_if_default(Generator* gen) {
+    return gen ? std::unique_lock<std::mutex>()
+               : std::unique_lock<std::mutex>(default_generator_mutex());
+}
+
 // Fills a fresh tensor with draw(generator) in row-major order.
 template <class Draw>
 Tensor random_fill(const Shape& shape, DType dtype, Generator* gen, Draw draw) {
     Tensor t = Tensor::empty(shape, dtype);
+    auto lock = lock_if_default(gen);
     Generator& g = pick(gen);
     dispatch_all(dtype, [&](auto tag) {
         using T = decltype(tag);
@@ -166,15 +175,18 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generato
 
 Tensor bernoulli(const Shape& shape, double p, Generator* gen, DType dtype) {
     check(p >= 0 && p <= 1, "bernoulli: probability must be in [0, 1], got ", p);
-    return random_fill(shape, dtype, gen, [&](Generator& g) { return g.uniform() < p ? 1.0 : 0.0; });
+    return random_fill(shape, dtype, gen,
+                       [&](Generator& g) { return g.uniform() < p ? 1.0 : 0.0; });
 }
 
 std::vector<std::int64_t> randperm(std::int64_t n, Generator* gen) {
     check(n >= 0, "randperm: n must be non-negative, got ", n);
     std::vector<std::int64_t> p(n);
     for (std::int64_t i = 0; i < n; ++i) p[i] = i;
+    auto lock = lock_if_default(gen);
     Generator& g = pick(gen);
-    for (std::int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[g.randint(0, i + 1)]);  // Fisher-Yates
+    for (std::int64_t i = n - 1; i > 0; --i)
+        std::swap(p[i], p[g.randint(0, i + 1)]);  // Fisher-Yates
     return p;
 }
 

@@ -76,6 +76,14 @@ Generator& default_generator() {
     return g;
 }
 
-void manual_seed(std::uint64_t seed) { default_generator().seed(seed); }
+std::mutex& default_generator_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+void manual_seed(std::uint64_t seed) {
+    std::lock_guard<std::mutex> lock(default_generator_mutex());
+    default_generator().seed(seed);
+}
 
 }  // namespace soma

@@ -24,7 +24,14 @@ void Shape::resize(int n, std::int64_t fill) {
 
 std::int64_t Shape::numel() const {
     std::int64_t n = 1;
-    for (int i = 0; i < n_; ++i) n *= d_[i];
+    // Checked: a shape read from a file may multiply past int64, and a wrapped count would size
+    // an allocation too small for the loops that follow.
+    for (int i = 0; i < n_; ++i)
+        if (__builtin_mul_overflow(n, d_[i], &n)) [[unlikely]] {
+            for (int j = i + 1; j < n_; ++j)
+                if (d_[j] == 0) return 0;  // (2^32, 2^32, 0) is empty, not too large
+            fail("shape ", *this, " has too many elements (their count overflows 64 bits)");
+        }
     return n;
 }
 
@@ -52,10 +59,14 @@ Shape contiguous_strides(const Shape& shape) {
     Shape strides;
     strides.resize(shape.size());
     std::int64_t s = 1;
+    bool overflowed = false;
     for (int i = shape.size() - 1; i >= 0; --i) {
-        strides[i] = s;
-        s *= shape[i];
+        strides[i] = overflowed ? 0 : s;
+        if (!overflowed && __builtin_mul_overflow(s, shape[i], &s)) overflowed = true;
     }
+    // The partial products of a shape whose element count fits never overflow; an empty shape
+    // such as (0, 2^32, 2^32) may, and addresses no element, so its outer strides are just 0.
+    if (overflowed) check(shape.numel() == 0, "shape ", shape, " has too many elements");
     return strides;
 }
 

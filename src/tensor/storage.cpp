@@ -1,10 +1,13 @@
 #include "soma/storage.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
+
+#include "soma/error.h"
 
 namespace soma {
 namespace {
@@ -14,6 +17,10 @@ constexpr std::size_t kAlignment = 64;
 // Sizes are rounded up to a few classes per power of two (at most 25% waste), so that blocks
 // freed by one step fit the requests of the next.
 std::size_t size_class(std::size_t n) {
+    // Beyond 2^62 bytes no class can be formed without overflow (p * 2 would wrap and loop
+    // forever); no system can provide such a block anyway.
+    if (n > (SIZE_MAX >> 2))
+        fail("Storage: cannot allocate ", n, " bytes (more than 2^62, beyond any address space)");
     if (n <= 512) return (n + kAlignment - 1) / kAlignment * kAlignment;
     std::size_t p = 512;
     while (p * 2 < n) p *= 2;
@@ -97,7 +104,9 @@ CachingAllocator& the_allocator() {
 
 }  // namespace
 
-Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) { data_ = the_allocator().allocate(nbytes_); }
+Storage::Storage(std::size_t nbytes) : nbytes_(nbytes) {
+    data_ = the_allocator().allocate(nbytes_);
+}
 
 Storage::~Storage() { the_allocator().release(data_, nbytes_); }
 

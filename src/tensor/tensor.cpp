@@ -3,15 +3,56 @@
 #include "soma/tensor.h"
 
 #include <array>
+#include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 namespace soma {
 
+namespace {
+
+constexpr std::uint64_t kDefaultMaxTensorBytes = std::uint64_t{1} << 36;  // 64 GiB
+
+std::uint64_t initial_max_tensor_bytes() {
+    const char* env = std::getenv("SOMA_MAX_TENSOR_BYTES");
+    if (!env || !*env) return kDefaultMaxTensorBytes;
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(env, &end, 10);
+    // A bad setting must not silently lift (or zero) the limit.
+    check(errno == 0 && *end == '\0' && env[0] != '-' && v > 0,
+          "SOMA_MAX_TENSOR_BYTES must be a positive number of bytes, got '", env, "'");
+    return v;
+}
+
+std::atomic<std::uint64_t>& max_bytes() {
+    static std::atomic<std::uint64_t> limit{initial_max_tensor_bytes()};
+    return limit;
+}
+
+}  // namespace
+
+void set_max_tensor_bytes(std::uint64_t bytes) {
+    check(bytes > 0, "set_max_tensor_bytes: the limit must be positive");
+    max_bytes().store(bytes, std::memory_order_relaxed);
+}
+
+std::uint64_t max_tensor_bytes() { return max_bytes().load(std::memory_order_relaxed); }
+
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
     for (auto s : shape) check(s >= 0, "empty: negative size in shape ", shape);
+    std::uint64_t bytes = 0;
+    if (__builtin_mul_overflow(static_cast<std::uint64_t>(shape.numel()), itemsize(dtype), &bytes))
+        fail("empty: shape ", shape, " of ", dtype_name(dtype), " needs more than 2^64 bytes");
+    const std::uint64_t limit = max_tensor_bytes();
+    check(bytes <= limit, "empty: shape ", shape, " of ", dtype_name(dtype), " needs ", bytes,
+          " bytes, more than the limit of ", limit,
+          " bytes for one tensor (raise it with SOMA_MAX_TENSOR_BYTES or "
+          "soma::set_max_tensor_bytes)");
     auto impl = std::make_shared<TensorImpl>();
-    impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(shape.numel()) * itemsize(dtype));
+    impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(bytes));
     impl->shape = shape;
     impl->strides = contiguous_strides(shape);
     impl->dtype = dtype;
@@ -37,6 +78,9 @@ std::int64_t Tensor::stride(std::int64_t d) const {
 
 bool Tensor::is_contiguous() const {
     const TensorImpl& t = checked();
+    // An empty tensor addresses nothing, so it is contiguous whatever its strides (as in torch).
+    for (int d = 0; d < t.shape.size(); ++d)
+        if (t.shape[d] == 0) return true;
     std::int64_t expected = 1;
     for (int d = t.shape.size() - 1; d >= 0; --d) {
         if (t.shape[d] == 1) continue;
@@ -52,7 +96,8 @@ bool Tensor::shares_storage(const Tensor& other) const {
 
 void* Tensor::raw_data() const {
     const TensorImpl& t = checked();
-    return static_cast<char*>(t.storage->data()) + t.offset * static_cast<std::int64_t>(itemsize(t.dtype));
+    return static_cast<char*>(t.storage->data()) +
+           t.offset * static_cast<std::int64_t>(itemsize(t.dtype));
 }
 
 namespace {
@@ -124,7 +169,8 @@ std::vector<T> Tensor::to_vector() const {
     dispatch_all(dtype(), [&](auto tag) {
         using S = decltype(tag);
         const S* base = static_cast<const S*>(impl_->storage->data());
-        for_each_offset(*impl_, [&](std::int64_t off) { out.push_back(static_cast<T>(base[off])); });
+        for_each_offset(*impl_,
+                        [&](std::int64_t off) { out.push_back(static_cast<T>(base[off])); });
     });
     return out;
 }

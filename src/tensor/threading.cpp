@@ -6,9 +6,6 @@
 
 #include "soma/error.h"
 
-// OpenBLAS's own thread setter (declared in its cblas.h, which this layer does not include).
-extern "C" void openblas_set_num_threads(int num_threads);
-
 namespace soma {
 namespace {
 
@@ -24,9 +21,9 @@ int& current() {
     static int n = [] {
         int t = initial_threads();
         omp_set_num_threads(t);
-        // BLAS stays on one thread for good: the GEMM wrapper splits work across OpenMP's
-        // threads itself (backend/cpu/gemm.h), so there is one pool, never two.
-        openblas_set_num_threads(1);
+        // BLAS is put on one thread by the first GEMM soma runs (backend/cpu/gemm.cpp), not
+        // here: this runs when the library loads, and must not change the BLAS settings of a
+        // host program that links soma.
         return t;
     }();
     return n;

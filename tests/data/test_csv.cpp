@@ -97,6 +97,36 @@ TEST(CsvErrors, NameFileLineAndColumn) {
               "t.csv: no data rows after the skipped/header lines");
 }
 
+// A blank first row kept with a whitespace delimiter had no fields: the table then said 2 rows
+// of 3 columns over 3 values, and split_label read past the buffer (ASan heap-buffer-overflow).
+TEST(CsvErrors, BlankRowsKeptAreRejected) {
+    const CsvOptions keep_blank{.delimiter = ' ', .skip_blank = false};
+    EXPECT_EQ(error_of("\n1 2 3\n", keep_blank),
+              "t.csv:1: blank line (no fields) where a row was expected; set skip_blank to "
+              "ignore it");
+    EXPECT_EQ(error_of("1 2 3\n \t\n4 5 6\n", keep_blank),
+              "t.csv:2: blank line (no fields) where a row was expected; set skip_blank to "
+              "ignore it");
+    EXPECT_EQ(error_of("\n1 2\n", {.delimiter = ' ', .header = true, .skip_blank = false}),
+              "t.csv:1: blank line (no fields) where a row was expected; set skip_blank to "
+              "ignore it");
+    // With a real delimiter a kept blank line is one empty field, not a number.
+    EXPECT_EQ(error_of("\n1,2\n", {.skip_blank = false}), "t.csv:1: column 1: '' is not a number");
+    // Skipped (the default), the same text parses.
+    CsvTable t = parse_csv("\n1 2 3\n\n4 5 6\n", {.delimiter = ' '});
+    EXPECT_EQ(t.rows, 2);
+    EXPECT_EQ(t.cols, 3);
+    EXPECT_EQ(t.values.size(), 6u);
+    EXPECT_EQ(split_label(t, -1).features.shape(), (Shape{2, 2}));
+
+    // A hand-made inconsistent table is refused rather than read past its end.
+    CsvTable bad;
+    bad.rows = 2;
+    bad.cols = 3;
+    bad.values = {1, 2, 3};
+    EXPECT_THROW(split_label(bad, -1), Error);
+}
+
 TEST(CsvErrors, FilesAndLabels) {
     test::TempDir dir;
     auto what = [](auto&& f) {

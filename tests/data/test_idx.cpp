@@ -158,6 +158,36 @@ TEST(Idx, MalformedFilesNameFileAndOffset) {
     EXPECT_NE(msg.find("offset 4"), std::string::npos) << msg;
 }
 
+// A 16-byte header may declare up to 2^40 bytes of data; the reader must not allocate for the
+// declaration, only for data that arrives (this used to resize a buffer to 1 TiB first).
+TEST(Idx, HeaderCannotDemandMemoryTheFileLacks) {
+    test::TempDir dir;
+    const std::string header = be32(0x803) + be32(65536) + be32(4096) + be32(4096);  // 2^40
+    test::write_bytes(dir.file("huge"), header);
+    test::write_bytes(dir.file("huge.gz"), gzip_stored(header + std::string(100, '\x01')));
+    expect_file_error([&] { read_idx_images(dir.file("huge")); }, dir.file("huge"),
+                      "truncated at offset 16: dimensions (65536, 4096, 4096) need 1099511627776 "
+                      "bytes of data after the 16-byte header, found 0");
+    expect_file_error([&] { read_idx(dir.file("huge.gz")); }, dir.file("huge.gz"),
+                      "truncated at offset 116");
+    // Beyond 2^40 the header is refused outright.
+    test::write_bytes(dir.file("absurd"), be32(0x803) + be32(65536) + be32(65536) + be32(65536));
+    expect_file_error([&] { read_idx(dir.file("absurd")); }, dir.file("absurd"),
+                      "dimensions (65536, 65536, 65536)... at offset 4 are implausibly large");
+}
+
+// No images but huge rows and columns: a valid, empty file whose (N, 1, rows, cols) tensor
+// would have overflowing row-major strides.
+TEST(Idx, EmptyFileWithHugeDimensionsLoads) {
+    test::TempDir dir;
+    test::write_bytes(dir.file("empty"),
+                      be32(0x803) + be32(0) + be32(0xFFFFFFFFu) + be32(0xFFFFFFFFu));
+    Tensor x = read_idx_images(dir.file("empty"));
+    EXPECT_EQ(x.shape(), (Shape{0, 1, 0xFFFFFFFFll, 0xFFFFFFFFll}));
+    EXPECT_EQ(x.numel(), 0);
+    EXPECT_TRUE(x.is_contiguous());
+}
+
 TEST(FashionMNIST, MissingFilesSayHowToInstall) {
     test::TempDir dir;
     std::string msg = error_of([&] { datasets::FashionMNIST(dir.path.string()); });

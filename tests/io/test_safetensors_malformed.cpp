@@ -123,6 +123,14 @@ const std::vector<Case>& cases() {
         {"MetadataValueNotString", file(R"({"__metadata__":{"epoch":3}})"),
          "__metadata__ must map strings to strings, but 'epoch' is 3"},
         {"NestingTooDeep", file("{\"a\":" + deep(100) + "}"), "header nests deeper than 16 levels"},
+        // Padding is spaces only; the JSON parser would stop at a NUL and ignore what follows.
+        {"NulPadded", file(std::string("{}\0\0\0\0\0\0", 8)),
+         "NUL byte at offset 10 in the header (the JSON header may be padded only with spaces)"},
+        {"NulThenGarbage", file(std::string("{}  \0garbage", 12)), "NUL byte at offset 12"},
+        {"NulInsideJson", file(std::string("{\0}", 3)), "NUL byte at offset 9"},
+        {"NewlinePadded", file("{}\n  "),
+         "byte 0x0A at offset 10 after the JSON header (it may be padded only with spaces)"},
+        {"TabPadded", file("{}\t"), "byte 0x09 at offset 10"},
     };
     return all;
 }
@@ -172,6 +180,34 @@ TEST(SafetensorsMalformed, UnusualButValidFilesLoad) {
     EXPECT_EQ(f.tensors.find("e1")->shape(), (Shape{3, 0}));
     EXPECT_EQ(f.tensors.find("a")->dim(), 0);
     EXPECT_EQ(load_safetensors_bytes(file("{}")).tensors.size(), 0u);
+}
+
+// A 64-byte file may declare an empty tensor whose other dimensions are huge; it is valid, and
+// its strides must not overflow (they used to, and the release build accepted the garbage).
+TEST(SafetensorsMalformed, EmptyTensorWithHugeDimensionsLoads) {
+    const std::string bytes = file("{" + f32("e", "[0,4294967296,4294967296]", 0, 0) + "}");
+    SafetensorsFile f = load_safetensors_bytes(bytes);
+    const Tensor& e = *f.tensors.find("e");
+    EXPECT_EQ(e.shape(), (Shape{0, std::int64_t{1} << 32, std::int64_t{1} << 32}));
+    EXPECT_EQ(e.numel(), 0);
+    EXPECT_TRUE(e.is_contiguous());
+}
+
+// The header decides how much work the reader does; it must stay linear in the file's size.
+// 400,000 empty tensors used to take > 20 s (quadratic key lookups while parsing and while
+// building the StateDict); now about a second. No timing assertion: completing is the test.
+TEST(SafetensorsMalformed, ManyEmptyTensorsLoadInLinearTime) {
+    constexpr int kTensors = 400000;
+    std::string header = "{";
+    for (int i = 0; i < kTensors; ++i)
+        header += (i ? "," : "") + f32("t" + std::to_string(i), "[0]", 0, 0);
+    header += "}";
+    SafetensorsFile f = load_safetensors_bytes(file(header));
+    ASSERT_EQ(f.tensors.size(), static_cast<std::size_t>(kTensors));
+    // Ties at offset 0 keep the header's order.
+    EXPECT_EQ(f.tensors.items()[0].first, "t0");
+    EXPECT_EQ(f.tensors.items()[kTensors - 1].first, "t" + std::to_string(kTensors - 1));
+    EXPECT_NE(f.tensors.find("t123456"), nullptr);
 }
 
 // Random damage to a valid file (flipped bytes, truncation) must end in a clean soma::Error

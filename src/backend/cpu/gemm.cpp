@@ -9,8 +9,23 @@
 #include "backend/cpu/copy.h"
 #include "backend/cpu/loop.h"
 
+// OpenBLAS's thread setter (OpenBLAS's cblas.h has it; a generic one may not).
+extern "C" void openblas_set_num_threads(int num_threads);
+
 namespace soma::backend::cpu {
 namespace {
+
+// BLAS stays on one thread: gemm below splits work across OpenMP's threads itself, so there is
+// one pool, never two. Set when soma first multiplies, not when the library loads, so that a
+// host program that links soma but does not use it keeps its own BLAS settings. After the first
+// call this is one load and a branch (a function-local static's guard).
+void use_single_threaded_blas() {
+    static const bool done = [] {
+        openblas_set_num_threads(1);
+        return true;
+    }();
+    (void)done;
+}
 
 // How one matrix (rows x cols with the given strides) is handed to row-major BLAS.
 struct MatrixArg {
@@ -83,6 +98,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           const T* a, std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c,
           std::int64_t ldc) {
     if (m == 0 || n == 0) return;
+    use_single_threaded_blas();
     const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
     // Split the longer side of C: columns take B's columns, rows take A's rows.
     const bool by_columns = n >= m;
