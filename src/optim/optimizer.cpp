@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "soma/autograd.h"
+#include "soma/storage.h"
 
 namespace soma::optim {
 
@@ -44,6 +45,9 @@ void Optimizer::step() {
         if (!g.is_contiguous()) g = g.contiguous();
         if (p.is_contiguous()) {
             update(i, p, g);
+            // The kernels write through the data pointer: count it as an in-place change, so a
+            // graph that saved this parameter refuses a later backward (PyTorch semantics).
+            p.impl()->storage->bump_version();
         } else {
             Tensor dense = p.contiguous();
             update(i, dense, g);

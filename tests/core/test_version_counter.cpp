@@ -129,6 +129,14 @@ TEST(VersionCounter, OptimizerLoopStillTrains) {
     }
     expect_error([&] { loss.backward(); },
                  "has been modified by an in-place operation: input 1 of LinearBackward");
+
+    // The same through an optimizer's step(), whose kernels write through the data pointer.
+    Tensor again = nn::mse_loss(fc.forward(x), target);
+    opt.zero_grad();
+    again.backward({}, /*retain_graph=*/true);
+    opt.step();
+    expect_error([&] { again.backward(); },
+                 "has been modified by an in-place operation: input 1 of LinearBackward");
 }
 
 }  // namespace
