@@ -31,6 +31,10 @@ Command add_predict(CLI::App& root, const Globals& globals);
 // `soma train csv`, a subcommand of `soma train` (train_app).
 Command add_train_csv(CLI::App& train_app, const Globals& globals);
 
+// Accepts a finite number > 0 (CLI11's PositiveNumber lets inf and nan through, and its message
+// prints the largest double).
+const CLI::Validator& finite_positive();
+
 // Runs a training recipe's body with SIGINT/SIGTERM stopping after the batch (fit() saves),
 // every exception turned into one line on stderr and exit code 1. Returns the body's code.
 int run_training(const char* name, const std::function<int()>& body);

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);  // also prints --help and --version
+        // Prints --help, --version or the usage error; every usage error exits with 2.
+        return app.exit(e) == 0 ? 0 : 2;
     }
 
     // Every subcommand reports its own errors; this is the last net, so that no input ends in

@@ -4,6 +4,7 @@
 #include <soma/error.h>
 #include <soma/train/engine.h>
 
+#include <cmath>
 #include <csignal>
 #include <iostream>
 
@@ -23,6 +24,24 @@ int run_training(const char* name, const std::function<int()>& body) {
     }
     train::restore_stop_handlers();
     return rc;
+}
+
+const CLI::Validator& finite_positive() {
+    static const CLI::Validator v(
+        [](std::string& text) -> std::string {
+            double x = 0;
+            try {
+                std::size_t used = 0;
+                x = std::stod(text, &used);
+                if (used != text.size()) return "'" + text + "' is not a number";
+            } catch (const std::exception&) {
+                return "'" + text + "' is not a number";
+            }
+            if (!std::isfinite(x) || x <= 0) return "must be a finite number > 0, got " + text;
+            return "";
+        },
+        "NUMBER > 0");
+    return v;
 }
 
 int stopped_exit_code() { return train::stop_signal() == SIGTERM ? 143 : 130; }

@@ -85,7 +85,7 @@ Command add_train_csv(CLI::App& train_app, const Globals& /*globals*/) {
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}))
         ->capture_default_str();
     app->add_option("--lr", s.lr, "Adam's learning rate")
-        ->check(CLI::PositiveNumber)
+        ->check(finite_positive())
         ->capture_default_str();
     app->add_option("--weight-decay", s.weight_decay, "Adam's weight decay (L2)")
         ->check(CLI::NonNegativeNumber)

@@ -63,7 +63,7 @@ Command add_train_fmnist(CLI::App& train_app, const Globals& /*globals*/) {
     app->add_option("--batch-size", o.batch_size, "Batch size (default: the model's, 64 or 128)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
     app->add_option("--lr", o.lr, "Learning rate (the peak, with a schedule)")
-        ->check(CLI::PositiveNumber)
+        ->check(finite_positive())
         ->capture_default_str();
     app->add_option("--threads", a->threads, "Threads (0: the default)")
         ->check(CLI::Range(0, 1024));
@@ -106,7 +106,7 @@ Command add_train_fmnist(CLI::App& train_app, const Globals& /*globals*/) {
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}))
         ->capture_default_str();
     app->add_option("--gamma", o.gamma, "Factor of the step and exponential schedules")
-        ->check(CLI::PositiveNumber)
+        ->check(finite_positive())
         ->capture_default_str();
     app->add_option("--warmup", o.warmup, "Epochs of linear lr warm-up from lr/10")
         ->check(CLI::NonNegativeNumber);

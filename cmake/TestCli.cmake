@@ -26,3 +26,16 @@ string(FIND "${help}" "bench" _at)
 if(NOT _at EQUAL -1)
     message(FATAL_ERROR "`soma --help` mentions bench:\n${help}")
 endif()
+
+# Usage errors exit with 2 and say what was wrong, before any work; numbers must be finite.
+foreach(args "train;fmnist;--epochs;0" "train;fmnist;--lr;-1" "train;fmnist;--lr;inf"
+             "train;fmnist;--lr;nan" "train;fmnist;--optimizer;lbfgs" "train" "frobnicate")
+    execute_process(COMMAND ${SOMA} ${args} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
+                    RESULT_VARIABLE _rc)
+    if(NOT _rc EQUAL 2)
+        message(FATAL_ERROR "`soma ${args}` exited with ${_rc}, not 2 (usage):\n${_out}${_err}")
+    endif()
+    if(_err STREQUAL "")
+        message(FATAL_ERROR "`soma ${args}` printed no error message")
+    endif()
+endforeach()

@@ -1,43 +1,15 @@
 #include "soma/data/csv.h"
 
-#include <zlib.h>
-
 #include <charconv>
 #include <cmath>
 #include <memory>
 
+#include "data/text_file.h"
 #include "soma/error.h"
 
 namespace soma::data {
 
 namespace {
-
-struct GzCloser {
-    void operator()(gzFile f) const { gzclose(f); }
-};
-
-// zlib's gz* functions read plain files unchanged, so one path serves .csv and .csv.gz.
-std::string read_text(const std::string& path) {
-    std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
-    check(f != nullptr, "read_csv: cannot open ", path);
-    std::string text;
-    char buf[1 << 16];
-    for (;;) {
-        int n = gzread(f.get(), buf, sizeof buf);
-        if (n < 0) {
-            int code = 0;
-            const char* msg = gzerror(f.get(), &code);
-            fail("read_csv: ", path, ": cannot decompress (", msg ? msg : "zlib error", ")");
-        }
-        if (n == 0) break;
-        text.append(buf, n);
-    }
-    // At the end of input gzread returns what it has; a stream cut short shows only here.
-    int code = Z_OK;
-    gzerror(f.get(), &code);
-    check(code == Z_OK, "read_csv: ", path, ": cannot decompress (unexpected end of file)");
-    return text;
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -140,7 +112,7 @@ CsvTable parse_csv(const std::string& text, const CsvOptions& options, const std
 }
 
 CsvTable read_csv(const std::string& path, const CsvOptions& options) {
-    return parse_csv(read_text(path), options, path);
+    return parse_csv(read_text_file(path, "read_csv"), options, path);
 }
 
 Labeled split_label(const CsvTable& table, std::int64_t label_column, bool class_indices) {

@@ -1,39 +1,15 @@
 // Reading CSV files with a header row into text fields (data/table.h).
 
-#include <zlib.h>
-
 #include <memory>
 #include <set>
 
+#include "data/text_file.h"
 #include "soma/data/table.h"
 #include "soma/error.h"
 
 namespace soma::data {
 
 namespace {
-
-struct GzCloser {
-    void operator()(gzFile f) const { gzclose(f); }
-};
-
-// zlib's gz* functions read plain files unchanged, so one path serves .csv and .csv.gz.
-std::string read_text(const std::string& path) {
-    std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
-    check(f != nullptr, "read_table: cannot open ", path);
-    std::string text;
-    char buf[1 << 16];
-    for (;;) {
-        const int n = gzread(f.get(), buf, sizeof buf);
-        check(n >= 0, "read_table: ", path, ": cannot read or decompress");
-        if (n == 0) break;
-        text.append(buf, n);
-    }
-    // A gzip stream cut short shows only here: gzread returns what it had.
-    int code = Z_OK;
-    gzerror(f.get(), &code);
-    check(code == Z_OK, "read_table: ", path, ": cannot decompress (unexpected end of file)");
-    return text;
-}
 
 std::string trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -129,7 +105,7 @@ TextTable parse_table(const std::string& text, const std::string& name, char del
 }
 
 TextTable read_table(const std::string& path, char delimiter) {
-    return parse_table(read_text(path), path, delimiter);
+    return parse_table(read_text_file(path, "read_table"), path, delimiter);
 }
 
 }  // namespace soma::data

@@ -40,6 +40,12 @@ std::string describe(const std::string& prefix, const Metrics& m) {
     return s;
 }
 
+// "nan", "inf" or "-inf" (std::to_string may say "-nan").
+std::string value_text(double v) {
+    if (std::isnan(v)) return "nan";
+    return v > 0 ? "inf" : "-inf";
+}
+
 // The first metric that is NaN or infinite, or null.
 const std::pair<std::string, double>* non_finite(const Metrics& m) {
     for (const auto& item : m.items())
@@ -197,11 +203,13 @@ private:
                     break;
                 }
                 const StepResult r = t_.train_step(b);
-                if (const auto* bad = non_finite(r.metrics))
+                if (const auto* bad = non_finite(r.metrics)) {
+                    bar.finish();  // the message starts on a line of its own
                     throw Diverged("training diverged at epoch " + std::to_string(epoch + 1) +
                                    ", batch " + std::to_string(st.batch + 1) + " (optimizer step " +
                                    std::to_string(steps() + 1) + "): " + bad->first + " is " +
-                                   std::to_string(bad->second) + last_checkpoint_note());
+                                   value_text(bad->second) + last_checkpoint_note());
+                }
                 st.add(r);
                 ++st.batch;
                 bar.update(st.samples,
@@ -224,7 +232,7 @@ private:
             const Metrics v = evaluate(*t_.model, t_.eval_step, *val_);
             if (const auto* bad = non_finite(v))
                 throw Diverged("validation diverged after epoch " + std::to_string(epoch + 1) +
-                               ": " + bad->first + " is " + std::to_string(bad->second) +
+                               ": " + bad->first + " is " + value_text(bad->second) +
                                last_checkpoint_note());
             for (const auto& [name, value] : v.items()) r.values.set("val_" + name, value);
         }
