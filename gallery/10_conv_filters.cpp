@@ -124,8 +124,7 @@ Result run_conv_filters(Context& ctx) {
     r.summary = strf(
         "window loop = conv1d/conv2d (max diff %.1e, %.1e); CNN trained on %lld "
         "images: %.1f%% test accuracy, its 32 first-layer 3x3 filters drawn",
-        r.metrics["diff_1d"], d2, static_cast<long long>(o.subset),
-        100 * run.test.accuracy);
+        r.metrics["diff_1d"], d2, static_cast<long long>(o.subset), 100 * run.test.accuracy);
     return r;
 }
 
