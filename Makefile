@@ -9,7 +9,9 @@ JOBS ?= 2
 PREFIX ?= /usr/local
 ifeq ($(SAN),1)
 BUILD ?= build-san
-override CMAKE_ARGS += -DSOMA_SANITIZE=ON
+# The benchmarks and the one-program-per-entry examples add nothing a sanitizer would check
+# that the tests do not (the gallery runs in the tests through the soma tool).
+override CMAKE_ARGS += -DSOMA_SANITIZE=ON -DSOMA_BUILD_BENCH=OFF -DSOMA_BUILD_EXAMPLES=OFF
 else
 BUILD ?= build
 endif
@@ -52,12 +54,15 @@ format:
 	find include src gallery tests cli bench tools \( -name '*.h' -o -name '*.cpp' \) \
 	  -not -path 'tests/fixtures/*' -print0 2>/dev/null | xargs -0 -r clang-format -i
 
-# libFuzzer over the file readers (safetensors, IDX, CSV): a clang build with ASan and UBSan in
-# build-fuzz/, then each harness for FUZZ_S seconds from its seed corpus in tests/fuzz/corpus/
-# (new inputs go to build-fuzz/corpus/, crashes to build-fuzz/). A finding stops the run.
+# libFuzzer over the file readers (safetensors, checkpoints, IDX, CSV), each over bytes in
+# memory: a clang build with ASan and UBSan in build-fuzz/ (clang, its runtimes and libomp are
+# installed first), then each harness for FUZZ_S seconds from its seed corpus in
+# tests/fuzz/corpus/ (new inputs go to build-fuzz/corpus/, crashes to build-fuzz/). A finding
+# stops the run with a non-zero status. CI runs it with FUZZ_S=20.
 FUZZ_S ?= 60
-FUZZERS := safetensors idx csv
+FUZZERS := safetensors checkpoint idx csv
 fuzz:
+	@SOMA_SETUP_EXTRA="clang libclang-rt-14-dev libomp-dev" SOMA_SETUP_CONFIGURE=0 scripts/setup.sh
 	cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSOMA_FUZZ=ON -DSOMA_NATIVE=OFF \
 	  -DSOMA_BUILD_TESTS=OFF -DSOMA_BUILD_EXAMPLES=OFF -DSOMA_BUILD_BENCH=OFF $(CMAKE_ARGS)
 	cmake --build build-fuzz -j$(JOBS) --target $(addprefix fuzz_,$(FUZZERS))

@@ -12,3 +12,7 @@ foreach(source ${SOMA_FUZZ_SOURCES})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)
 endforeach()
+# Not a harness: writes the checkpoint harness's seed corpus (see the file).
+add_executable(seed_checkpoint ${PROJECT_SOURCE_DIR}/tests/fuzz/seed_checkpoint.cpp)
+target_link_libraries(seed_checkpoint PRIVATE soma::soma)
+set_target_properties(seed_checkpoint PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/fuzz)

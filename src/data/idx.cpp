@@ -24,6 +24,9 @@ std::string dims_str(const std::vector<std::int64_t>& dims) {
     return s + (dims.size() == 1 ? ",)" : ")");  // like Shape::str
 }
 
+// Decompressed bytes come in chunks this small, so that an error can be placed within them.
+constexpr std::size_t kGzChunk = std::size_t{1} << 16;
+
 // A gzip (or, transparently, plain) file read front to back, tracking the decompressed offset.
 class GzReader {
 public:
@@ -40,11 +43,9 @@ public:
 
     // Reads up to n bytes; fewer only at the end of the data. Throws on corrupt gzip data.
     std::size_t read(void* buf, std::size_t n) {
-        // Small chunks, so that an error can be placed within kChunk bytes.
-        constexpr std::size_t kChunk = 1 << 16;
         std::size_t total = 0;
         while (total < n) {
-            unsigned chunk = static_cast<unsigned>(std::min(n - total, kChunk));
+            unsigned chunk = static_cast<unsigned>(std::min(n - total, kGzChunk));
             int got = gzread(file_, static_cast<char*>(buf) + total, chunk);
             if (got < 0) {
                 int err = 0;
@@ -77,10 +78,80 @@ private:
     std::size_t offset_ = 0;
 };
 
+// Bytes in memory read front to back: inflated when they start with gzip's magic number, as
+// zlib's gzread does for a file, else taken as they are. The same parser reads both sources.
+class MemoryReader {
+public:
+    MemoryReader(std::string_view bytes, const std::string& name, const char* who)
+        : bytes_(bytes), path_(name), who_(who) {
+        gzip_ = bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+                static_cast<unsigned char>(bytes[1]) == 0x8b;
+        if (!gzip_) return;
+        stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+        // 16 + MAX_WBITS: a gzip wrapper, as gzopen expects.
+        if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK)
+            fail(who, ": ", name, ": cannot start zlib (out of memory)");
+        live_ = true;
+    }
+    ~MemoryReader() {
+        if (live_) inflateEnd(&stream_);
+    }
+    MemoryReader(const MemoryReader&) = delete;
+    MemoryReader& operator=(const MemoryReader&) = delete;
+
+    std::size_t read(void* buf, std::size_t n) {
+        std::size_t total = 0;
+        if (!gzip_) {
+            total = std::min(n, bytes_.size() - pos_);
+            std::memcpy(buf, bytes_.data() + pos_, total);
+            pos_ += total;
+        } else {
+            while (total < n && !ended_) {
+                // Output in the file reader's chunks (errors are placed the same way); input
+                // in pieces below 2^32, as zlib counts in 32-bit units.
+                const std::size_t chunk = std::min(n - total, kGzChunk);
+                const std::size_t in_left = bytes_.size() - pos_;
+                stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes_.data() + pos_));
+                stream_.avail_in = static_cast<uInt>(std::min(in_left, std::size_t{1} << 30));
+                stream_.next_out = static_cast<Bytef*>(buf) + total;
+                stream_.avail_out = static_cast<uInt>(chunk);
+                const uInt in_before = stream_.avail_in, out_before = stream_.avail_out;
+                const int rc = inflate(&stream_, Z_NO_FLUSH);
+                const std::size_t at = offset_ + total;
+                pos_ += in_before - stream_.avail_in;
+                total += out_before - stream_.avail_out;
+                if (rc == Z_STREAM_END) {
+                    ended_ = true;  // one member, as the writers of IDX files make
+                } else if (rc == Z_BUF_ERROR && stream_.avail_in == 0) {
+                    truncated_ = true;  // the input ran out inside the stream
+                    break;
+                } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+                    fail(who_, ": ", path_, ": corrupt gzip data between offsets ", at, " and ",
+                         at + chunk,
+                         " of the decompressed data: ", stream_.msg ? stream_.msg : "zlib error");
+                }
+            }
+        }
+        offset_ += total;
+        return total;
+    }
+
+    std::string end_reason() const { return truncated_ ? " (the gzip stream ends early)" : ""; }
+
+private:
+    std::string_view bytes_;
+    std::string path_;
+    const char* who_;
+    bool gzip_ = false, live_ = false, ended_ = false, truncated_ = false;
+    z_stream stream_{};
+    std::size_t pos_ = 0, offset_ = 0;
+};
+
 // Reads an unsigned-byte IDX file; `want_dims` > 0 demands that many dimensions (so the
 // magic number must be 0x000008<want_dims>).
-IdxArray read_checked(const std::string& path, int want_dims, const char* who, const char* kind) {
-    GzReader in(path, who);
+template <class Reader>
+IdxArray parse(Reader& in, const std::string& path, int want_dims, const char* who,
+               const char* kind) {
     unsigned char magic[4];
     std::size_t got = in.read(magic, 4);
     if (got < 4)
@@ -139,25 +210,57 @@ IdxArray read_checked(const std::string& path, int want_dims, const char* who, c
     return a;
 }
 
-}  // namespace
+IdxArray read_checked(const std::string& path, int want_dims, const char* who, const char* kind) {
+    GzReader in(path, who);
+    return parse(in, path, want_dims, who, kind);
+}
 
-IdxArray read_idx(const std::string& path) { return read_checked(path, 0, "read_idx", ""); }
+IdxArray parse_checked(std::string_view bytes, const std::string& name, int want_dims,
+                       const char* who, const char* kind) {
+    MemoryReader in(bytes, name, who);
+    return parse(in, name, want_dims, who, kind);
+}
 
-Tensor read_idx_images(const std::string& path) {
-    IdxArray a = read_checked(path, 3, "read_idx_images", "an images file");
-    // (N, rows, cols) bytes -> (N, 1, rows, cols) float32 in [0, 1]
+// (N, rows, cols) bytes -> (N, 1, rows, cols) float32 in [0, 1]
+Tensor images_tensor(const IdxArray& a) {
     Tensor out = Tensor::empty({a.dims[0], 1, a.dims[1], a.dims[2]});
     float* p = out.data<float>();
     for (std::size_t i = 0; i < a.data.size(); ++i) p[i] = static_cast<float>(a.data[i]) / 255.0f;
     return out;
 }
 
-Tensor read_idx_labels(const std::string& path) {
-    IdxArray a = read_checked(path, 1, "read_idx_labels", "a labels file");
+Tensor labels_tensor(const IdxArray& a) {
     Tensor out = Tensor::empty({a.dims[0]}, kInt64);
     std::int64_t* p = out.data<std::int64_t>();
     for (std::size_t i = 0; i < a.data.size(); ++i) p[i] = a.data[i];
     return out;
+}
+
+constexpr const char* kImages = "an images file";
+constexpr const char* kLabels = "a labels file";
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path) { return read_checked(path, 0, "read_idx", ""); }
+
+Tensor read_idx_images(const std::string& path) {
+    return images_tensor(read_checked(path, 3, "read_idx_images", kImages));
+}
+
+Tensor read_idx_labels(const std::string& path) {
+    return labels_tensor(read_checked(path, 1, "read_idx_labels", kLabels));
+}
+
+IdxArray read_idx_bytes(std::string_view bytes, const std::string& name) {
+    return parse_checked(bytes, name, 0, "read_idx", "");
+}
+
+Tensor read_idx_images_bytes(std::string_view bytes, const std::string& name) {
+    return images_tensor(parse_checked(bytes, name, 3, "read_idx_images", kImages));
+}
+
+Tensor read_idx_labels_bytes(std::string_view bytes, const std::string& name) {
+    return labels_tensor(parse_checked(bytes, name, 1, "read_idx_labels", kLabels));
 }
 
 Example read_idx_pair(const std::string& images_path, const std::string& labels_path) {

@@ -116,9 +116,12 @@ void save_checkpoint(const std::string& path, nn::Module& model,
     save_safetensors(path, all, meta);
 }
 
-CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
-                               const std::vector<optim::Optimizer*>& opts, Generator* rng) {
-    SafetensorsFile file = load_safetensors(path);
+namespace {
+
+// What both load_checkpoint and load_checkpoint_bytes do once the safetensors layer has parsed
+// and validated the file: `path` names it in messages.
+CheckpointInfo restore(SafetensorsFile& file, const std::string& path, nn::Module& model,
+                       const std::vector<optim::Optimizer*>& opts, Generator* rng) {
     MetaReader meta(path, file.metadata);
     auto bad = [&](const auto&... parts) { fail("load_checkpoint: '", path, "': ", parts...); };
     if (!meta.has("soma.format") || meta.get("soma.format") != "checkpoint")
@@ -189,6 +192,21 @@ CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
     }
     if (rng) rng->set_state(rng_state);
     return info;
+}
+
+}  // namespace
+
+CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
+                               const std::vector<optim::Optimizer*>& opts, Generator* rng) {
+    SafetensorsFile file = load_safetensors(path);
+    return restore(file, path, model, opts, rng);
+}
+
+CheckpointInfo load_checkpoint_bytes(std::string_view bytes, const std::string& name,
+                                     nn::Module& model, const std::vector<optim::Optimizer*>& opts,
+                                     Generator* rng) {
+    SafetensorsFile file = load_safetensors_bytes(bytes, name);
+    return restore(file, name, model, opts, rng);
 }
 
 }  // namespace soma::io

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "io/io_test_util.h"
 #include "soma/data/fashion_mnist.h"
@@ -174,6 +175,44 @@ TEST(Idx, HeaderCannotDemandMemoryTheFileLacks) {
     test::write_bytes(dir.file("absurd"), be32(0x803) + be32(65536) + be32(65536) + be32(65536));
     expect_file_error([&] { read_idx(dir.file("absurd")); }, dir.file("absurd"),
                       "dimensions (65536, 65536, 65536)... at offset 4 are implausibly large");
+}
+
+// The in-memory entry points (the fuzzing harness's) parse exactly as the file readers do:
+// same arrays for plain and gzip bytes, same errors with the name in place of the path.
+TEST(Idx, BytesInMemoryReadLikeFiles) {
+    test::TempDir dir;
+    const std::string img = images_idx(), gz = gzip_stored(img);
+    std::string corrupt = gz;
+    corrupt[10] = '\x07';
+    const std::vector<std::string> inputs = {img,
+                                             gz,
+                                             labels_idx(),
+                                             gzip_stored(labels_idx()),
+                                             std::string(2, '\0'),
+                                             img + "zz",
+                                             img.substr(0, img.size() - 5),
+                                             gz.substr(0, gz.size() - 20),
+                                             corrupt,
+                                             be32(0x803) + be32(65536) + be32(4096) + be32(4096),
+                                             be32(0x0D01) + be32(1) + "abcd"};
+    for (std::size_t k = 0; k < inputs.size(); ++k) {
+        const std::string path = dir.file("in" + std::to_string(k));
+        test::write_bytes(path, inputs[k]);
+        const std::string from_file = error_of([&] { (void)read_idx(path); });
+        const std::string from_bytes = error_of([&] { (void)read_idx_bytes(inputs[k], path); });
+        EXPECT_EQ(from_bytes, from_file) << "input " << k;
+        if (from_file != "no error") continue;
+        EXPECT_EQ(read_idx_bytes(inputs[k]).data, read_idx(path).data) << "input " << k;
+        const bool images = read_idx(path).dims.size() == 3;
+        if (images)
+            EXPECT_EQ(read_idx_images_bytes(inputs[k]).to_vector<float>(),
+                      read_idx_images(path).to_vector<float>());
+        else
+            EXPECT_EQ(read_idx_labels_bytes(inputs[k]).to_vector<std::int64_t>(),
+                      read_idx_labels(path).to_vector<std::int64_t>());
+    }
+    const std::string msg = error_of([&] { (void)read_idx_images_bytes(labels_idx()); });
+    EXPECT_NE(msg.find("read_idx_images: <memory>: wrong magic number"), std::string::npos) << msg;
 }
 
 // No images but huge rows and columns: a valid, empty file whose (N, 1, rows, cols) tensor

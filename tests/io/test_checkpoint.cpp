@@ -167,6 +167,33 @@ TEST(Checkpoint, RefusesMismatchesAndChangesNothing) {
     expect_same_state(net.state_dict(), other.state_dict());
 }
 
+// load_checkpoint_bytes (the fuzzing harness's entry point) restores what the file loader does
+// and names the buffer in its errors.
+TEST(Checkpoint, LoadsFromBytesInMemory) {
+    test::TempDir dir;
+    std::string path = dir.file("c.safetensors");
+    Net net(1);
+    optim::Adam adam(net.parameters(), {});
+    Generator rng(3);
+    train_step(net, adam, rng);
+    save_checkpoint(path, net, &adam, {.epoch = 2, .step = 5}, &rng);
+    const std::string bytes = test::read_bytes(path);
+
+    Net other(2);
+    optim::Adam other_adam(other.parameters(), {});
+    Generator other_rng(9);
+    CheckpointInfo info = load_checkpoint_bytes(bytes, "ckpt", other, {&other_adam}, &other_rng);
+    EXPECT_EQ(info.epoch, 2);
+    EXPECT_EQ(info.step, 5);
+    expect_same_state(net.state_dict(), other.state_dict());
+    expect_same_state(adam.state_dict(), other_adam.state_dict());
+    EXPECT_EQ(rng.next_u64(), other_rng.next_u64());
+
+    const std::string msg = error_of(
+        [&] { load_checkpoint_bytes(bytes.substr(0, bytes.size() - 3), "ckpt", other, {}); });
+    EXPECT_NE(msg.find("'ckpt'"), std::string::npos) << msg;
+}
+
 TEST(Checkpoint, ReservedKeysAndPlainFiles) {
     test::TempDir dir;
     Net net(1);

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "soma/data/dataset.h"
@@ -33,6 +34,12 @@ Tensor read_idx_images(const std::string& path);
 
 // A labels file (magic 0x00000801) as (N) int64.
 Tensor read_idx_labels(const std::string& path);
+
+// The same three over bytes in memory (gzip-compressed or plain, told apart by gzip's magic
+// number), with the same checks and errors; `name` stands for the file in messages.
+IdxArray read_idx_bytes(std::string_view bytes, const std::string& name = "<memory>");
+Tensor read_idx_images_bytes(std::string_view bytes, const std::string& name = "<memory>");
+Tensor read_idx_labels_bytes(std::string_view bytes, const std::string& name = "<memory>");
 
 // Images and labels (Example.input, Example.target), checked to hold the same N.
 Example read_idx_pair(const std::string& images_path, const std::string& labels_path);

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "soma/io/safetensors.h"
@@ -58,5 +59,10 @@ void save_checkpoint(const std::string& path, nn::Module& model,
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
                                const std::vector<optim::Optimizer*>& opts,
                                Generator* rng = nullptr);
+
+// The same over the bytes of a checkpoint file in memory; `name` stands for the file in messages.
+CheckpointInfo load_checkpoint_bytes(std::string_view bytes, const std::string& name,
+                                     nn::Module& model, const std::vector<optim::Optimizer*>& opts,
+                                     Generator* rng = nullptr);
 
 }  // namespace soma::io
