@@ -34,6 +34,9 @@ Command add_train_csv(CLI::App& train_app, const Globals& globals);
 // Accepts a finite number > 0 (CLI11's PositiveNumber lets inf and nan through, and its message
 // prints the largest double).
 const CLI::Validator& finite_positive();
+// Accepts a whole number in [0, 2^64) written in decimal digits only (CLI11 reads "-1" into an
+// unsigned option as 2^64 - 1 without a word).
+const CLI::Validator& unsigned_integer();
 
 // Runs a training recipe's body with SIGINT/SIGTERM stopping after the batch (fit() saves),
 // every exception turned into one line on stderr and exit code 1. Returns the body's code.

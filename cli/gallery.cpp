@@ -83,7 +83,9 @@ Command add_gallery(CLI::App& root, const Globals& /*globals*/) {
                     "\"07\"); default: all; see --list");
     app->add_option("--out", args->out, "Folder for the figures and index.html")
         ->capture_default_str();
-    app->add_option("--seed", args->seed, "Random seed")->capture_default_str();
+    app->add_option("--seed", args->seed, "Random seed")
+        ->check(unsigned_integer())
+        ->capture_default_str();
     app->add_flag("--list", args->list, "List the examples and their slides, run nothing");
     app->add_flag("--quick", args->quick, "Fewer training steps (as in the tests)");
     return {app, [args] { return run_gallery(*args); }};

@@ -4,8 +4,10 @@
 #include <soma/error.h>
 #include <soma/train/engine.h>
 
+#include <charconv>
 #include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 
 #include "commands.h"
@@ -41,6 +43,20 @@ const CLI::Validator& finite_positive() {
             return "";
         },
         "NUMBER > 0");
+    return v;
+}
+
+const CLI::Validator& unsigned_integer() {
+    static const CLI::Validator v(
+        [](std::string& text) -> std::string {
+            std::uint64_t x = 0;
+            const char* end = text.data() + text.size();
+            auto [ptr, ec] = std::from_chars(text.data(), end, x);
+            if (text.empty() || ec != std::errc() || ptr != end)
+                return "must be a whole number in [0, 2^64), got '" + text + "'";
+            return "";
+        },
+        "UINT");
     return v;
 }
 

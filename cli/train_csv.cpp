@@ -97,6 +97,7 @@ Command add_train_csv(CLI::App& train_app, const Globals& /*globals*/) {
         ->check(CLI::Range(0.0, 0.99))
         ->capture_default_str();
     app->add_option("--seed", s.seed, "Seed for the split, initialisation, dropout and order")
+        ->check(unsigned_integer())
         ->capture_default_str();
     app->add_option("--patience", s.patience,
                     "Early stopping: epochs without a better validation loss (0: off)")

@@ -68,6 +68,7 @@ Command add_train_fmnist(CLI::App& train_app, const Globals& /*globals*/) {
     app->add_option("--threads", a->threads, "Threads (0: the default)")
         ->check(CLI::Range(0, 1024));
     app->add_option("--seed", o.seed, "Seed for initialisation, dropout, split and order")
+        ->check(unsigned_integer())
         ->capture_default_str();
     app->add_option("--out", o.out_dir, "Directory for checkpoint, metrics and figures")
         ->capture_default_str();

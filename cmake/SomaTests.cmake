@@ -85,6 +85,17 @@ add_test(NAME cli.kill_and_resume
 set_tests_properties(cli.kill_and_resume PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:" LABELS slow
                                                     TIMEOUT 600)
 
+# The error contract end to end: malformed safetensors files, checkpoints, IDX files, CSV tables
+# and arguments, seeded; each must end in exit 0, 1 or 2 with a message, never a signal or a
+# hang (tests/reliability/malformed_inputs.py; the README's table comes from --cases 200).
+if(SOMA_PYTHON3)
+    add_test(NAME cli.malformed_inputs
+             COMMAND ${SOMA_PYTHON3} ${PROJECT_SOURCE_DIR}/tests/reliability/malformed_inputs.py
+                     $<TARGET_FILE:soma_cli> ${PROJECT_BINARY_DIR}/malformed_inputs_work
+                     --cases 10)
+    set_tests_properties(cli.malformed_inputs PROPERTIES LABELS slow TIMEOUT 600)
+endif()
+
 # `soma train csv` / `soma predict`: a mixed table from tests/fixtures/csv (always), and
 # scikit-learn's iris and diabetes (skipped without them).
 add_test(NAME cli.train_csv

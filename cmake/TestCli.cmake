@@ -29,7 +29,8 @@ endif()
 
 # Usage errors exit with 2 and say what was wrong, before any work; numbers must be finite.
 foreach(args "train;fmnist;--epochs;0" "train;fmnist;--lr;-1" "train;fmnist;--lr;inf"
-             "train;fmnist;--lr;nan" "train;fmnist;--optimizer;lbfgs" "train" "frobnicate")
+             "train;fmnist;--lr;nan" "train;fmnist;--optimizer;lbfgs" "train;fmnist;--seed;-1"
+             "train;csv;x.csv;--target;y;--seed;1.5" "train" "frobnicate")
     execute_process(COMMAND ${SOMA} ${args} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
                     RESULT_VARIABLE _rc)
     if(NOT _rc EQUAL 2)
