@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake make pkg-config libopenblas-dev googletest libgtest-dev libcli11-dev
-          nlohmann-json3-dev zlib1g-dev libpng-dev dataset-fashion-mnist wamerican python3)
+          nlohmann-json3-dev zlib1g-dev libpng-dev dataset-fashion-mnist wamerican python3
+          pocketsphinx-en-us)
 read -ra extra <<<"${SOMA_SETUP_EXTRA:-}"
 
 if command -v dpkg-query >/dev/null; then
