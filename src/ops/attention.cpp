@@ -3,6 +3,8 @@
 
 #include "backend/cpu/attention.h"
 
+#include <algorithm>
+
 #include "ops/attention_args.h"
 #include "soma/autograd.h"
 #include "soma/ops.h"
@@ -28,7 +30,15 @@ Grads composed_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
     return g;
 }
 
-Tensor data_of(const Tensor& t) { return t.detach().contiguous(); }
+// The kernels read rows of unit column stride in place, whatever the batch strides (so the
+// heads of nn::MultiheadAttention's (N, H, L, hd) views are not copied); anything else is.
+Tensor data_of(const Tensor& t) {
+    Tensor d = t.detach();
+    const std::int64_t rows = d.size(-2), cols = d.size(-1);
+    const bool in_place = (cols <= 1 || d.stride(-1) == 1) &&
+                          (rows <= 1 || d.stride(-2) >= std::max<std::int64_t>(cols, 1));
+    return in_place ? d : d.contiguous();
+}
 
 }  // namespace
 

@@ -113,6 +113,31 @@ TEST(Attention, FusedMatchesReferenceFloat32) {
     for (const Config& c : kConfigs) compare_with_reference(c, kFloat32, 2e-4);
 }
 
+TEST(Attention, HeadViewsAndBroadcastBatchesReadInPlace) {
+    // The heads of (N, L, H·hd) data as (N, H, L, hd) views (batch strides that are not a
+    // product of the sizes), a key expanded over the heads (stride 0), and L = 1.
+    Generator g(13);
+    for (std::int64_t L : {1, 70}) {
+        Tensor x = randn({2, L, 3 * 8}, &g, kFloat64), y = randn({2, 75, 3 * 8}, &g, kFloat64);
+        Tensor w = randn({2, 3, L, 8}, &g, kFloat64);
+        Tensor kv = randn({2, 1, 75, 8}, &g, kFloat64);
+        Tensor outs[2], gx[2], gk[2];
+        for (int fused = 0; fused < 2; ++fused) {
+            Tensor xi = x.clone().requires_grad_(), ki = kv.clone().requires_grad_();
+            Tensor q = xi.reshape({2, L, 3, 8}).transpose(1, 2);
+            Tensor k = ki.expand({2, 3, 75, 8});
+            Tensor v = y.reshape({2, 75, 3, 8}).transpose(1, 2);
+            Tensor out = fused ? scaled_dot_product_attention(q, k, v, {}, 0.0, true)
+                               : scaled_dot_product_attention_reference(q, k, v, {}, 0.0, true);
+            sum(out * w).backward();
+            outs[fused] = out.detach(), gx[fused] = xi.grad(), gk[fused] = ki.grad();
+        }
+        expect_close(outs[1], outs[0], 1e-10, 1e-10, "head views output");
+        expect_close(gx[1], gx[0], 1e-10, 1e-10, "head views dq");
+        expect_close(gk[1], gk[0], 1e-10, 1e-10, "expanded key dk");
+    }
+}
+
 TEST(Attention, GradCheckAcrossBlocks) {
     // One query block and two key blocks in each direction, causal, with an additive mask.
     Generator g(7);
@@ -144,7 +169,9 @@ void expect_same_nans(const Tensor& got, const Tensor& expected, const std::stri
     ASSERT_EQ(a.size(), b.size()) << what;
     for (std::size_t i = 0; i < a.size(); ++i) {
         ASSERT_EQ(std::isnan(a[i]), std::isnan(b[i])) << what << " at " << i;
-        if (!std::isnan(a[i])) ASSERT_NEAR(a[i], b[i], 1e-10) << what << " at " << i;
+        if (!std::isnan(a[i])) {
+            ASSERT_NEAR(a[i], b[i], 1e-10) << what << " at " << i;
+        }
     }
 }
 

@@ -21,16 +21,16 @@ std::int64_t batch_count(const Tensor& q) {
     return b;
 }
 
-MaskLayout mask_layout(const Tensor& mask, const Tensor& q, std::int64_t S) {
+Layout layout_of(const Tensor& t, const Tensor& q, std::int64_t rows, std::int64_t cols) {
     Shape full;
     for (int d = 0; d + 2 < q.dim(); ++d) full.push_back(q.size(d));
     const int nb = full.size();
-    full.push_back(q.size(-2));
-    full.push_back(S);
-    const Shape st = broadcast_strides(mask, full);
-    MaskLayout m;
-    m.stride_l = st[nb];
-    m.stride_s = st[nb + 1];
+    full.push_back(rows);
+    full.push_back(cols);
+    const Shape st = broadcast_strides(t, full);
+    Layout m;
+    m.stride_r = st[nb];
+    m.stride_c = st[nb + 1];
     const std::int64_t B = batch_count(q);
     m.offset.resize(B);
     // Row-major walk over the batch dims, the last one fastest.
@@ -90,8 +90,8 @@ void forward_rows(const Problem<T>& P, std::int64_t b, std::int64_t i0, std::int
             m[r] = m_new;
         }
         // o (br, Ev) += p (br, bc) v[j0 : j0+bc] (bc, Ev)
-        gemm<T>(false, false, br, P.Ev, bc, T(1), s, bkv, P.v + (b * P.S + j0) * P.Ev, P.Ev, T(1),
-                o, P.Ev);
+        gemm<T>(false, false, br, P.Ev, bc, T(1), s, bkv, P.v_of(b) + j0 * P.vl.stride_r,
+                P.vl.stride_r, T(1), o, P.Ev);
     }
     for (std::int64_t r = 0; r < br; ++r) {
         // A fully masked row has l = 0: 0 · inf is NaN, as the composed softmax gives.

@@ -5,7 +5,9 @@
 // only the log-sum-exp of each query row is kept for the backward pass, which recomputes each
 // block's probabilities from q, k and that lse. The block products go through gemm() (BLAS).
 //
-// Shapes: q (*, L, E), k (*, S, E), v (*, S, Ev) contiguous with the same batch dims *;
+// Shapes: q (*, L, E), k (*, S, E), v (*, S, Ev) with the same batch dims *, read in place:
+// any batch strides (the heads of an (N, H, L, hd) view of (N, L, H·hd) data), but rows of unit
+// column stride, at least a row apart;
 // mask: undefined, or additive, of q's dtype, broadcastable to (*, L, S), any strides.
 // Scores are q kᵀ · scale + mask, and with `causal` query i sees only keys j <= i (top-left
 // aligned, like PyTorch's tril when L != S). A row whose every score is -inf comes out NaN, as
@@ -23,7 +25,7 @@ namespace soma::backend::cpu {
 // Rows per query block and per key block. Tests pass small blocks to walk the block logic on
 // small shapes.
 struct AttentionBlocks {
-    std::int64_t q = 64, kv = 64;
+    std::int64_t q = 64, kv = 128;
 };
 
 struct AttentionForward {

@@ -42,9 +42,8 @@ void backward_head(const Problem<T>& P, const Grads<T>& g, std::int64_t b, Block
         for (std::int64_t c = 0; c < Ev; ++c) d += o[i * Ev + c] * dO[i * Ev + c];
         D[i] = d;
     }
-    const T* q = P.q + b * L * E;
-    const T* k = P.k + b * S * E;
-    const T* v = P.v + b * S * Ev;
+    const T *q = P.q_of(b), *k = P.k_of(b), *v = P.v_of(b);
+    const std::int64_t ldq = P.ql.stride_r, ldk = P.kl.stride_r, ldv = P.vl.stride_r;
     const T* lse = g.lse + b * L;
     T* dq = g.dq + b * L * E;
     T* dk = g.dk + b * S * E;
@@ -65,7 +64,7 @@ void backward_head(const Problem<T>& P, const Grads<T>& g, std::int64_t b, Block
             gemm<T>(true, false, bc, Ev, br, T(1), s, bl.kv, dO + i0 * Ev, Ev, T(1), dv + j0 * Ev,
                     Ev);
             // dp (br, bc) = dO[i0 : i0+br] (br, Ev) v[j0 : j0+bc]ᵀ (Ev, bc)
-            gemm<T>(false, true, br, bc, Ev, T(1), dO + i0 * Ev, Ev, v + j0 * Ev, Ev, T(0), dp,
+            gemm<T>(false, true, br, bc, Ev, T(1), dO + i0 * Ev, Ev, v + j0 * ldv, ldv, T(0), dp,
                     bl.kv);
             for (std::int64_t r = 0; r < br; ++r) {
                 const T* p = s + r * bl.kv;
@@ -75,11 +74,11 @@ void backward_head(const Problem<T>& P, const Grads<T>& g, std::int64_t b, Block
                 if (g.dmask) std::copy_n(ds, bc, g.dmask + (b * L + i0 + r) * S + j0);
             }
             // dq[i0 : i0+br] (br, E) += scale ds (br, bc) k[j0 : j0+bc] (bc, E)
-            gemm<T>(false, false, br, E, bc, P.scale, dp, bl.kv, k + j0 * E, E, T(1), dq + i0 * E,
-                    E);
+            gemm<T>(false, false, br, E, bc, P.scale, dp, bl.kv, k + j0 * ldk, ldk, T(1),
+                    dq + i0 * E, E);
             // dk[j0 : j0+bc] (bc, E) += scale dsᵀ (bc, br) q[i0 : i0+br] (br, E)
-            gemm<T>(true, false, bc, E, br, P.scale, dp, bl.kv, q + i0 * E, E, T(1), dk + j0 * E,
-                    E);
+            gemm<T>(true, false, bc, E, br, P.scale, dp, bl.kv, q + i0 * ldq, ldq, T(1),
+                    dk + j0 * E, E);
         }
     }
 }
