@@ -31,13 +31,13 @@ struct Problem {
     Layout ql, kl, vl;
     const T* mask;  // additive, or null
     Layout m;
+    T scale;
+    bool causal;
 
     // Batch·head b's first row of q, k or v; rows are ql.stride_r (and so on) apart.
     const T* q_of(std::int64_t b) const { return q + ql.offset[b]; }
     const T* k_of(std::int64_t b) const { return k + kl.offset[b]; }
     const T* v_of(std::int64_t b) const { return v + vl.offset[b]; }
-    T scale;
-    bool causal;
 
     // Keys that rows [i0, i0 + br) may see: all, or with `causal` those j < i0 + br.
     std::int64_t key_end(std::int64_t i0, std::int64_t br) const {
