@@ -8,6 +8,7 @@
 // bench/pytorch/workloads.py uses the same formulas.
 
 #include <soma/nn/activation.h>
+#include <soma/nn/attention.h>
 #include <soma/nn/container.h>
 #include <soma/nn/init.h>
 #include <soma/nn/linear.h>
@@ -97,37 +98,26 @@ inline Setup fmnist_mlp() {
 }
 
 // Token embedding, one multi-head self-attention layer with residual, mean over positions,
-// linear read-out. The attention is written from ops with nn.MultiheadAttention's parameters
-// and initialisation: a packed (3d, d) input projection (Xavier-uniform, zero bias) and an
-// output projection (Linear's default init, zero bias).
+// linear read-out. The attention is nn::MultiheadAttention with need_weights = false, as the
+// PyTorch twin calls it: the fused scaled_dot_product_attention op.
 inline Setup attention() {
     const int64_t batch = 32, len = 32, vocab = 32, d = 64, heads = 4, dh = d / heads;
     struct Model {
         Tensor emb = randn({32, 64}).requires_grad_();  // nn.Embedding's N(0, 1)
-        Tensor in_w = Tensor::empty({3 * 64, 64}), in_b = zeros({3 * 64});
-        std::shared_ptr<nn::Linear> out = linear(64, 64), head = linear(64, 10);
+        nn::MultiheadAttention attn{{.embed_dim = 64, .num_heads = 4, .batch_first = true}};
+        std::shared_ptr<nn::Linear> head = linear(64, 10);
     };
     auto m = make_shared<Model>();
-    nn::init::xavier_uniform_(m->in_w);
-    nn::init::zeros_(m->out->bias);
-    m->in_w.requires_grad_(), m->in_b.requires_grad_();
-    std::vector<Tensor> params{m->emb, m->in_w, m->in_b};
-    for (auto* mod : {m->out.get(), m->head.get()})
+    std::vector<Tensor> params{m->emb};
+    for (nn::Module* mod :
+         {static_cast<nn::Module*>(&m->attn), static_cast<nn::Module*>(m->head.get())})
         for (Tensor& p : mod->parameters()) params.push_back(p);
     auto opt = make_shared<optim::Adam>(params, optim::AdamOptions{.lr = 1e-3});
     Tensor tokens = randint(0, vocab, {batch, len}), labels = randint(0, 10, {batch});
-    const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
     auto step = [=] {
         opt->zero_grad();
         Tensor x = embedding(m->emb, tokens);  // (B, L, d)
-        std::vector<Tensor> qkv = chunk(matmul(x, m->in_w.t()) + m->in_b, 3, -1);
-        auto split_heads = [&](const Tensor& t) {  // (B, L, d) -> (B, H, L, dh)
-            return t.reshape({batch, len, heads, dh}).transpose(1, 2);
-        };
-        Tensor q = split_heads(qkv[0] * scale), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
-        Tensor attn = softmax(matmul(q, k.transpose(-2, -1)), -1);  // (B, H, L, L)
-        Tensor ctx = matmul(attn, v).transpose(1, 2).reshape({batch, len, d});
-        Tensor h = x + m->out->forward(ctx);
+        Tensor h = x + m->attn.forward(x, x, x, {}, /*need_weights=*/false).output;
         Tensor loss = nn::cross_entropy(m->head->forward(mean(h, {1})), labels);
         loss.backward();
         opt->step();

@@ -5,6 +5,7 @@
 #include "soma/dtype.h"
 #include "soma/error.h"
 #include "soma/ops.h"
+#include "soma/ops_attention.h"
 #include "soma/ops_conv.h"
 #include "soma/ops_loss.h"
 #include "soma/ops_norm.h"
