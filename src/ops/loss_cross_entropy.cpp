@@ -104,26 +104,28 @@ struct Lanes {
 // What a lane's loss and gradient need besides its logits. With w = 1 for every class when
 // there is no weight: loss = (1 - eps) w_t (lse - x_t) + eps/C sum_c w_c (lse - x_c) and
 // dx_c = g (coef p_c - eps/C w_c - [c == t] (1 - eps) w_t), coef = (1 - eps) w_t + eps/C W.
+// The weights are always a table (ones without weight): a load in the class loop instead of a
+// branch on whether there is a weight.
 template <class T>
 struct Terms {
     const std::int64_t* target;
-    const T* w;  // (C) or null
+    std::vector<T> w;  // (C)
     T keep, spread, total_w;
     std::int64_t ignore;
-    T weight_of(std::int64_t c) const { return w ? w[c] : T(1); }
+    T weight_of(std::int64_t c) const { return w[c]; }
 };
 
 template <class T>
-Terms<T> make_terms(const Tensor& idx, const Tensor& weight, const std::vector<double>& w,
-                    double eps, std::int64_t classes, std::int64_t ignore) {
-    T total = 0;
-    for (double v : w) total += T(v);
-    return Terms<T>{idx.data<std::int64_t>(),
-                    weight.defined() ? weight.data<T>() : nullptr,
-                    T(1 - eps),
-                    T(eps / static_cast<double>(classes)),
-                    total,
-                    ignore};
+Terms<T> make_terms(const Tensor& idx, const std::vector<double>& w, double eps,
+                    std::int64_t ignore) {
+    Terms<T> tm{idx.data<std::int64_t>(),
+                std::vector<T>(w.begin(), w.end()),
+                T(1 - eps),
+                T(eps / static_cast<double>(w.size())),
+                T(0),
+                ignore};
+    for (double v : w) tm.total_w += T(v);
+    return tm;
 }
 
 template <class T>
@@ -215,14 +217,13 @@ Tensor fused_cross_entropy(const Tensor& logits, const Tensor& idx, Reduction re
     for (std::int64_t lane = 0; lane < lanes.count(); ++lane)
         if (t[lane] != ignore) denom += w[t[lane]];
     const double scale = reduction == Reduction::Mean ? 1.0 / denom : 1.0;
-    Tensor wc = weight.defined() ? weight.detach().contiguous() : Tensor();
     Tensor lse = Tensor::empty({lanes.count()}, x.dtype());
     Tensor losses = Tensor::empty(idx.shape(), x.dtype());
     Tensor out = dispatch(x.dtype(), "cross_entropy", [&](auto tag) {
         using T = decltype(tag);
         T* loss = losses.data<T>();
-        fused_forward<T>(x.data<T>(), make_terms<T>(idx, wc, w, eps, lanes.classes, ignore), lanes,
-                         lse.data<T>(), loss);
+        fused_forward<T>(x.data<T>(), make_terms<T>(idx, w, eps, ignore), lanes, lse.data<T>(),
+                         loss);
         if (reduction == Reduction::None) return losses;
         double total = 0;
         for (std::int64_t i = 0; i < lanes.count(); ++i) total += loss[i];
@@ -230,7 +231,7 @@ Tensor fused_cross_entropy(const Tensor& logits, const Tensor& idx, Reduction re
     });
     return record(
         "CrossEntropyBackward", out, {logits},
-        [logits, x, idx, wc, w, lse, lanes, eps, ignore, scale, reduction](const Tensor& gy) {
+        [logits, x, idx, w, lse, lanes, eps, ignore, scale, reduction](const Tensor& gy) {
             Tensor g = reduction == Reduction::None && !gy.is_contiguous() ? gy.contiguous() : gy;
             if (autograd::grad_enabled()) {
                 // A double backward is being recorded: the same formula from ops.
@@ -244,9 +245,8 @@ Tensor fused_cross_entropy(const Tensor& logits, const Tensor& idx, Reduction re
                 using T = decltype(tag);
                 const bool scalar = reduction != Reduction::None;
                 const double s = scalar ? scale * g.item<double>() : 1.0;
-                fused_backward<T>(
-                    x.data<T>(), make_terms<T>(idx, wc, w, eps, lanes.classes, ignore),
-                    lse.data<T>(), scalar ? nullptr : g.data<T>(), s, lanes, dx.data<T>());
+                fused_backward<T>(x.data<T>(), make_terms<T>(idx, w, eps, ignore), lse.data<T>(),
+                                  scalar ? nullptr : g.data<T>(), s, lanes, dx.data<T>());
             });
             return Grads{dx};
         });
