@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "soma/autograd.h"
@@ -65,13 +66,17 @@ Tensor neg(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
-Tensor abs(const Tensor& x);    // gradient sign(x), 0 at 0
-Tensor sign(const Tensor& x);   // zero gradient
+Tensor abs(const Tensor& x);   // gradient sign(x), 0 at 0
+Tensor sign(const Tensor& x);  // zero gradient
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+// Gaussian error linear unit, like torch.nn.functional.gelu: approximate "none" is x Phi(x) with
+// Phi the standard normal CDF (erf), "tanh" is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+// Differentiable twice.
+Tensor gelu(const Tensor& x, const std::string& approximate = "none");
 // Heaviside step: 1 for x > 0, `at_zero` for x == 0, else 0; zero gradient everywhere.
 Tensor heaviside(const Tensor& x, double at_zero = 1.0);
 Tensor step(const Tensor& x);  // heaviside(x, 1): the binary neuron's y = [x >= 0]
@@ -133,7 +138,10 @@ Tensor scatter_add(const Tensor& self, std::int64_t dim, const Tensor& index, co
 // (..., ) int64 class indices -> (..., num_classes) of 0/1 in `dtype`; not differentiable.
 Tensor one_hot(const Tensor& index, std::int64_t num_classes, DType dtype = kFloat32);
 // Rows of `weight` (num, dim) picked by integer `index` of any shape -> (*index.shape, dim).
-Tensor embedding(const Tensor& weight, const Tensor& index);
+// Lookups of row `padding_idx` (negative counts from the end) contribute no gradient to it, as
+// in torch.nn.functional.embedding.
+Tensor embedding(const Tensor& weight, const Tensor& index,
+                 std::optional<std::int64_t> padding_idx = std::nullopt);
 // x * mask * scale, with mask a 0/1 tensor of x's shape (inverted dropout: scale = 1/(1-p)).
 Tensor dropout_mask_apply(const Tensor& x, const Tensor& mask, double scale);
 // Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p);

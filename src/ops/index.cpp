@@ -131,18 +131,34 @@ Tensor one_hot(const Tensor& index, std::int64_t num_classes, DType dtype) {
     return backend::cpu::one_hot(idx, num_classes, dtype);
 }
 
-Tensor embedding(const Tensor& weight, const Tensor& index) {
+Tensor embedding(const Tensor& weight, const Tensor& index,
+                 std::optional<std::int64_t> padding_idx) {
     check_defined(weight, "embedding");
     check(weight.dim() == 2, "embedding: weight must be 2-D (num_embeddings, embedding_dim), got ",
           weight.shape());
+    const std::int64_t rows = weight.shape()[0];
     Tensor idx = backend::cpu::to_index(index, "embedding");
-    if (auto bad = backend::cpu::first_out_of_range(idx, weight.shape()[0]))
-        fail("embedding: index ", *bad, " is out of range for a table of ", weight.shape()[0],
-             " rows");
+    if (auto bad = backend::cpu::first_out_of_range(idx, rows))
+        fail("embedding: index ", *bad, " is out of range for a table of ", rows, " rows");
     // index: (*S) -> (*S, dim); rows repeated in index get their gradients summed.
     Shape out_shape = idx.shape();
     out_shape.push_back(weight.shape()[1]);
-    return index_select(weight, 0, idx.reshape({-1})).reshape(out_shape);
+    Tensor flat = idx.reshape({-1});
+    Tensor out = index_select(weight, 0, flat);  // (K, dim)
+    if (padding_idx) {
+        std::int64_t pad = *padding_idx;
+        check(pad >= -rows && pad < rows, "embedding: padding_idx ", pad,
+              " is out of range for a table of ", rows, " rows");
+        if (pad < 0) pad += rows;
+        // Lookups of the padding row pass their value but no gradient: where() sends the
+        // gradient to the detached copy there.
+        std::vector<double> keep(flat.numel());
+        const std::int64_t* p = flat.data<std::int64_t>();
+        for (std::size_t k = 0; k < keep.size(); ++k) keep[k] = p[k] != pad;
+        Tensor mask = from_vector(keep, {flat.numel(), 1}, weight.dtype());
+        out = where(mask, out, out.detach());
+    }
+    return out.reshape(out_shape);
 }
 
 Tensor dropout_mask_apply(const Tensor& x, const Tensor& mask, double scale) {

@@ -13,7 +13,9 @@
 //  (b) gradients of sum(out * w) against PyTorch's, in float64 and float32,
 //  (c) (a) and (b) again with every input made non-contiguous (unless the case says
 //      "noncontiguous": false),
-//  (d) a float64 central-difference autograd::grad_check, for cases with gradients.
+//  (d) a float64 central-difference autograd::grad_check, for cases with gradients (unless the
+//      case says "gradcheck": false: a gradient that is by design not the derivative, such as
+//      embedding's padding row).
 // Failures name the case. A case whose op is missing from `ops` fails, so fixtures and tests
 // stay in sync.
 

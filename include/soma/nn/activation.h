@@ -38,6 +38,17 @@ public:
     double negative_slope;
 };
 
+// Gaussian error linear unit (soma::gelu): approximate "none" (erf) or "tanh", as
+// torch.nn.GELU.
+class GELU : public Module {
+public:
+    explicit GELU(std::string approximate = "none");
+    Tensor forward(const Tensor& x) override;
+    std::string type_name() const override { return "GELU"; }
+    std::string extra_repr() const override { return "approximate='" + approximate + "'"; }
+    std::string approximate;
+};
+
 // Normalises exp(x) along `dim` (negative counts from the end); no default, as PyTorch's
 // implicit choice is deprecated.
 class Softmax : public Module {

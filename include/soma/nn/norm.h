@@ -1,4 +1,6 @@
 #pragma once
+// Normalisation layers: BatchNorm1d/2d and LayerNorm, as PyTorch's.
+//
 // Batch normalisation, exactly as torch.nn.BatchNorm1d/2d:
 //
 //   nn::BatchNorm2d bn({.num_features = 16});
@@ -21,9 +23,12 @@
 
 namespace soma::nn {
 
-// torch.nn.functional.batch_norm and its composed reference: the ops in soma/ops_norm.h.
+// torch.nn.functional.batch_norm, layer_norm and their composed references: the ops in
+// soma/ops_norm.h.
 using soma::batch_norm;
 using soma::batch_norm_reference;
+using soma::layer_norm;
+using soma::layer_norm_reference;
 
 struct BatchNormOptions {
     std::int64_t num_features = 0;         // C
@@ -85,6 +90,40 @@ public:
 
 protected:
     void check_input(const Tensor& x) const override;
+};
+
+// Layer normalisation, as torch.nn.LayerNorm: each sample is normalised over its last
+// dimensions (those of normalized_shape) with its own mean and biased variance, in training
+// and eval mode alike, then scaled and shifted element-wise.
+//
+//   nn::LayerNorm ln({.normalized_shape = {512}});
+//   Tensor y = ln(x);  // x: (*, 512) -> same shape
+struct LayerNormOptions {
+    Shape normalized_shape;          // the trailing dimensions normalised over
+    double eps = 1e-5;               // added to the variance
+    bool elementwise_affine = true;  // learnable weight (ones) and, with bias, bias (zeros)
+    bool bias = true;                // only with elementwise_affine
+};
+
+class LayerNorm : public Module {
+public:
+    explicit LayerNorm(LayerNormOptions o);
+    Tensor forward(const Tensor& x) override;
+    std::string type_name() const override { return "LayerNorm"; }
+    std::string extra_repr() const override;
+    void visit(Visitor& v) override {
+        v.param("weight", weight);
+        v.param("bias", bias);
+    }
+
+    // weight = 1, bias = 0.
+    void reset_parameters();
+    const LayerNormOptions& options() const { return options_; }
+
+    Tensor weight, bias;  // normalized_shape, float32; undefined without affine (or bias)
+
+private:
+    LayerNormOptions options_;
 };
 
 }  // namespace soma::nn
