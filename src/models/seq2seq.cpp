@@ -37,13 +37,6 @@ std::int64_t encoder_width(const Seq2SeqOptions& o) {
     return o.hidden_size * (o.bidirectional ? 2 : 1);
 }
 
-void init_embedding(Seq2Seq::Embedding& e, std::int64_t vocab, std::int64_t dim,
-                    std::int64_t pad_id, Generator* gen) {
-    e.weight = randn({vocab, dim}, gen);
-    e.weight.select(0, pad_id).zero_();
-    e.weight.requires_grad_();
-}
-
 // The first pad_id of each row, or S: the lengths when none are given.
 std::vector<std::int64_t> lengths_before_pad(const Tensor& src, std::int64_t pad_id) {
     const std::int64_t N = src.size(0), S = src.size(1);
@@ -61,14 +54,20 @@ std::vector<std::int64_t> lengths_before_pad(const Tensor& src, std::int64_t pad
 }  // namespace
 
 Seq2Seq::Seq2Seq(Seq2SeqOptions o)
-    : readout({.in = resolved(o).hidden_size +
+    : src_embedding({.num_embeddings = resolved(o).src_vocab,
+                     .embedding_dim = o.embed_dim,
+                     .padding_idx = o.pad_id,
+                     .gen = o.gen}),
+      tgt_embedding({.num_embeddings = o.tgt_vocab,
+                     .embedding_dim = o.embed_dim,
+                     .padding_idx = o.pad_id,
+                     .gen = o.gen}),
+      readout({.in = resolved(o).hidden_size +
                      (o.attention == Seq2SeqAttention::None ? 0 : encoder_width(o)),
                .out = o.tgt_vocab,
                .gen = o.gen}),
       o_(resolved(o)) {
     const std::int64_t E = o_.embed_dim, H = o_.hidden_size, L = o_.num_layers;
-    init_embedding(src_embedding, o_.src_vocab, E, o_.pad_id, o_.gen);
-    init_embedding(tgt_embedding, o_.tgt_vocab, E, o_.pad_id, o_.gen);
     const nn::GRUOptions rnn{.input_size = E,
                              .hidden_size = H,
                              .num_layers = L,
@@ -158,7 +157,7 @@ EncoderMemory Seq2Seq::encode(const Tensor& src, const nn::Lengths& src_lengths)
 
     const bool train = is_training();
     // src: (N, S) -> (N, S, E) -> encoder -> (N, S, D·H)
-    Tensor x = dropout(embedding(src_embedding.weight, src), o_.dropout, train, o_.gen);
+    Tensor x = dropout(src_embedding.forward(src), o_.dropout, train, o_.gen);
     if (encoder_gru) {
         nn::RNNResult r = (*encoder_gru)(x, Tensor(), m.lengths);
         m.outputs = r.output, m.h_n = r.h_n;
@@ -198,7 +197,7 @@ DecoderState Seq2Seq::initial_state(const EncoderMemory& m) {
 DecoderStep Seq2Seq::decode_step(const Tensor& token, DecoderState& st, const EncoderMemory& m) {
     const bool train = is_training();
     // token: (N) -> (N, E)
-    Tensor x = dropout(embedding(tgt_embedding.weight, token), o_.dropout, train, o_.gen);
+    Tensor x = dropout(tgt_embedding.forward(token), o_.dropout, train, o_.gen);
     DecoderStep out;
     Tensor context;  // (N, D·H)
     if (o_.attention != Seq2SeqAttention::None) {
@@ -287,19 +286,12 @@ Tensor sequence_loss(const Tensor& logits, const Tensor& target, std::int64_t pa
               target.shape() == Shape{logits.size(0), logits.size(1)},
           "sequence_loss: target must be int64 (N, T) = ", Shape{logits.size(0), logits.size(1)},
           "; got ", target.defined() ? target.shape() : Shape{});
-    // Padding becomes class 0 with weight 0 (until cross_entropy takes ignore_index).
-    std::vector<std::int64_t> ids = target.to_vector<std::int64_t>();
-    std::vector<double> keep(ids.size());
-    double count = 0;
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        keep[i] = ids[i] != pad_id;
-        count += keep[i];
-        if (ids[i] == pad_id) ids[i] = 0;
-    }
-    check(count > 0, "sequence_loss: every target is padding");
-    Tensor per = nn::cross_entropy(logits.reshape({-1, logits.size(2)}), from_vector(ids),
-                                   nn::Reduction::None);  // (N·T)
-    return sum(per * from_vector(keep, {}, logits.dtype())) / count;
+    // cross_entropy would give NaN; say why instead.
+    const std::vector<std::int64_t> ids = target.to_vector<std::int64_t>();
+    check(std::any_of(ids.begin(), ids.end(), [&](std::int64_t t) { return t != pad_id; }),
+          "sequence_loss: every target is padding");
+    return nn::cross_entropy(logits.reshape({-1, logits.size(2)}), target.reshape({-1}),
+                             nn::Reduction::Mean, 0.0, Tensor(), pad_id);
 }
 
 }  // namespace soma::models

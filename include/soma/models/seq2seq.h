@@ -41,6 +41,7 @@
 
 #include "soma/nn/additive_attention.h"
 #include "soma/nn/container.h"
+#include "soma/nn/embedding.h"
 #include "soma/nn/linear.h"
 #include "soma/nn/module.h"
 #include "soma/nn/rnn.h"
@@ -131,14 +132,8 @@ public:
 
     const Seq2SeqOptions& options() const { return o_; }
 
-    // Tables of token vectors (src_vocab, embed_dim) and (tgt_vocab, embed_dim), drawn from
-    // N(0, 1) with the pad row zero, like nn::Embedding with padding_idx.
-    struct Embedding : nn::Module {
-        Tensor weight;
-        std::string type_name() const override { return "Embedding"; }
-        void visit(nn::Visitor& v) override { v.param("weight", weight); }
-    };
-    Embedding src_embedding, tgt_embedding;
+    // (src_vocab, E) and (tgt_vocab, E), padding_idx = pad_id.
+    nn::Embedding src_embedding, tgt_embedding;
     std::shared_ptr<nn::GRU> encoder_gru;              // one of these two, by cell
     std::shared_ptr<nn::LSTM> encoder_lstm;            // (batch first)
     std::shared_ptr<nn::Linear> bridge_h, bridge_c;    // 2H -> H, bidirectional only (c: LSTM)
@@ -164,7 +159,7 @@ std::pair<Tensor, Tensor> shift_targets(const std::vector<std::vector<std::int64
                                         std::int64_t pad_id);
 
 // Mean cross-entropy over the positions of target (N, T) that are not pad_id, of logits
-// (N, T, V).
+// (N, T, V): cross_entropy with ignore_index = pad_id. Throws when every target is padding.
 Tensor sequence_loss(const Tensor& logits, const Tensor& target, std::int64_t pad_id);
 
 }  // namespace soma::models
