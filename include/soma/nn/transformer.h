@@ -25,6 +25,8 @@
 // is_causal (tgt_is_causal, memory_is_causal): query i attends to keys j <= i only. PyTorch
 // treats it as a hint that the mask given beside it is causal; soma needs no mask with it (a
 // mask given as well applies too, which for the causal mask changes nothing).
+// Outputs at padded positions are computed like any other, as on PyTorch's ordinary path
+// (PyTorch's inference fast path, with nested tensors, returns zeros there instead).
 
 #include <cstdint>
 #include <memory>
