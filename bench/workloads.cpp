@@ -41,7 +41,7 @@ struct Entry {
 // In WORKLOADS.md's order. To add one: write its factory in workloads_models.h or
 // workloads_seq.h (and its twin in bench/pytorch/workloads.py) and list it here; a workload
 // waiting for a module is listed with a null factory and what it needs, e.g.
-//   {"transformer", nullptr, "nn::MultiheadAttention (include/soma/nn/attention.h)"},
+//   {"g2p", nullptr, "the G2P model (include/soma/models/g2p.h)"},
 const Entry kWorkloads[] = {
     {"xor-mlp", xor_mlp, ""},
     {"xor-infer", xor_infer, ""},
@@ -51,6 +51,7 @@ const Entry kWorkloads[] = {
     {"fmnist-cnn", fmnist_cnn, ""},
     {"fmnist-lstm", fmnist_lstm, ""},
     {"attention", attention, ""},
+    {"transformer", transformer, ""},
     {"vae", vae, ""},
     {"gan", gan, ""},
     {"seq2seq", seq2seq, ""},

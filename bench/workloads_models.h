@@ -10,9 +10,11 @@
 #include <soma/nn/activation.h>
 #include <soma/nn/attention.h>
 #include <soma/nn/container.h>
+#include <soma/nn/embedding.h>
 #include <soma/nn/init.h>
 #include <soma/nn/linear.h>
 #include <soma/nn/loss.h>
+#include <soma/nn/transformer.h>
 #include <soma/optim/adam.h>
 #include <soma/optim/sgd.h>
 #include <soma/soma.h>
@@ -127,6 +129,39 @@ inline Setup attention() {
     const double attn_flops = 2 * 3 * bh * 2.0 * len * len * dh;
     return {step, linear_flops(batch * len, d, 3 * d, true, true) + attn_flops +
                       linear_flops(batch * len, d, d, true, true) +
+                      linear_flops(batch, d, 10, true, true)};
+}
+
+// Token embedding 64 -> 128, one nn::TransformerEncoderLayer (4 heads, feed-forward 512,
+// ReLU, post-norm, dropout 0), mean over the positions, linear read-out.
+inline Setup transformer() {
+    const int64_t batch = 32, len = 64, vocab = 64, d = 128, heads = 4, ff = 512, dh = d / heads;
+    struct Model {
+        nn::Embedding emb{{.num_embeddings = 64, .embedding_dim = 128}};
+        nn::TransformerEncoderLayer layer{{.d_model = 128,
+                                           .nhead = 4,
+                                           .dim_feedforward = 512,
+                                           .dropout = 0.0,
+                                           .batch_first = true}};
+        std::shared_ptr<nn::Linear> head = linear(128, 10);
+    };
+    auto m = make_shared<Model>();
+    auto opt = make_shared<optim::Adam>(params_of({&m->emb, &m->layer, m->head.get()}),
+                                        optim::AdamOptions{.lr = 1e-3});
+    Tensor tokens = randint(0, vocab, {batch, len}), labels = randint(0, 10, {batch});
+    auto step = [=] {
+        opt->zero_grad();
+        Tensor h = m->layer.forward(m->emb(tokens));  // (B, L) -> (B, L, d)
+        Tensor loss = nn::cross_entropy(m->head->forward(mean(h, {1})), labels);
+        loss.backward();
+        opt->step();
+    };
+    const double bh = static_cast<double>(batch * heads);
+    const double attn_flops = 2 * 3 * bh * 2.0 * len * len * dh;
+    const int64_t rows = batch * len;
+    return {step, linear_flops(rows, d, 3 * d, true, true) + attn_flops +
+                      linear_flops(rows, d, d, true, true) + linear_flops(rows, d, ff, true, true) +
+                      linear_flops(rows, ff, d, true, true) +
                       linear_flops(batch, d, 10, true, true)};
 }
 

@@ -19,7 +19,8 @@ Entry bptt_gradients_entry();     // 08_bptt_gradients.cpp
 Entry char_rnn_entry();           // 09_char_rnn.cpp
 Entry conv_filters_entry();       // 10_conv_filters.cpp
 Entry fmnist_classifier_entry();  // 11_fmnist_classifier.cpp
-Entry seq2seq_entry();            // 12_seq2seq.cpp
+Entry attention_entry();          // 12_attention.cpp
+Entry seq2seq_entry();            // 13_seq2seq.cpp
 
 // Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
 // /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and

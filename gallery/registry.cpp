@@ -43,7 +43,8 @@ const std::vector<Entry>& entries() {
     static const std::vector<Entry> all = {
         binary_xor_entry(), perceptron_entry(),   backprop_entry(),          activations_entry(),
         mlp_xor_entry(),    recipes_entry(),      cos2sin_entry(),           bptt_gradients_entry(),
-        char_rnn_entry(),   conv_filters_entry(), fmnist_classifier_entry(), seq2seq_entry(),
+        char_rnn_entry(),   conv_filters_entry(), fmnist_classifier_entry(), attention_entry(),
+        seq2seq_entry(),
     };
     return all;
 }

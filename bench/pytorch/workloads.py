@@ -21,7 +21,7 @@ import sys
 import time
 
 NAMES = ["xor-mlp", "xor-infer", "cos2sin-rnn", "cos2sin-gru", "fmnist-mlp", "fmnist-cnn",
-         "fmnist-lstm", "attention", "vae", "gan", "seq2seq", "gemm"]
+         "fmnist-lstm", "attention", "transformer", "vae", "gan", "seq2seq", "gemm"]
 
 
 def linear_flops(rows, fan_in, fan_out, train, dx):
@@ -149,6 +149,30 @@ def build(name, torch):
                 linear_flops(batch * length, d, 3 * d, True, True) + attn_flops
                 + linear_flops(batch * length, d, d, True, True)
                 + linear_flops(batch, d, 10, True, True))
+
+    if name == "transformer":
+        batch, length, d, heads, ff = 32, 64, 128, 4, 512
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(64, d)
+                self.layer = nn.TransformerEncoderLayer(d, heads, dim_feedforward=ff, dropout=0.0,
+                                                        batch_first=True)
+                self.head = nn.Linear(d, 10)
+
+            def forward(self, tokens):
+                return self.head(self.layer(self.emb(tokens)).mean(1))
+
+        net = Net()
+        tokens, labels = torch.randint(0, 64, (batch, length)), torch.randint(0, 10, (batch,))
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        rows = batch * length
+        attn_flops = 2 * 3 * batch * heads * 2.0 * length * length * (d // heads)
+        return (train_step(lambda: F.cross_entropy(net(tokens), labels), opt),
+                linear_flops(rows, d, 3 * d, True, True) + attn_flops
+                + linear_flops(rows, d, d, True, True) + linear_flops(rows, d, ff, True, True)
+                + linear_flops(rows, ff, d, True, True) + linear_flops(batch, d, 10, True, True))
 
     if name == "vae":
         enc, mu, logvar = nn.Linear(784, 400), nn.Linear(400, 2), nn.Linear(400, 2)

@@ -2,21 +2,21 @@
 
 namespace soma::nn {
 
-Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> modules)
-    : Sequential(std::vector<std::shared_ptr<Module>>(modules)) {}
+ModuleList::ModuleList(std::initializer_list<std::shared_ptr<Module>> modules)
+    : ModuleList(std::vector<std::shared_ptr<Module>>(modules)) {}
 
-Sequential::Sequential(std::vector<std::shared_ptr<Module>> modules) {
+ModuleList::ModuleList(std::vector<std::shared_ptr<Module>> modules) {
     for (auto& m : modules) push_back(std::move(m));
 }
 
-void Sequential::push_back(std::shared_ptr<Module> module) {
-    check(module != nullptr, "Sequential: module ", modules_.size(), " is null");
+void ModuleList::push_back(std::shared_ptr<Module> module) {
+    check(module != nullptr, type_name(), ": module ", modules_.size(), " is null");
     modules_.push_back(std::move(module));
 }
 
-const std::shared_ptr<Module>& Sequential::ptr(std::int64_t i) const {
+const std::shared_ptr<Module>& ModuleList::ptr(std::int64_t i) const {
     const auto n = static_cast<std::int64_t>(modules_.size());
-    check(i >= -n && i < n, "Sequential: index ", i, " is out of range for ", n, " modules");
+    check(i >= -n && i < n, type_name(), ": index ", i, " is out of range for ", n, " modules");
     return modules_[static_cast<std::size_t>(i < 0 ? i + n : i)];
 }
 
@@ -26,7 +26,7 @@ Tensor Sequential::forward(const Tensor& x) {
     return y;
 }
 
-void Sequential::visit(Visitor& v) {
+void ModuleList::visit(Visitor& v) {
     for (std::size_t i = 0; i < modules_.size(); ++i) v.module(std::to_string(i), *modules_[i]);
 }
 

@@ -22,17 +22,21 @@
 
 namespace soma::nn {
 
-class Sequential : public Module {
+// Holds modules in a list, named "0", "1", ... like torch.nn.ModuleList; it has no forward of
+// its own (the owner calls its children, with whatever arguments they take).
+//
+//   nn::ModuleList blocks;
+//   blocks.push_back(std::make_shared<nn::Linear>(nn::LinearOptions{.in = 4, .out = 4}));
+//   Tensor y = blocks.at<nn::Linear>(0)(x);
+class ModuleList : public Module {
 public:
-    Sequential() = default;
-    Sequential(std::initializer_list<std::shared_ptr<Module>> modules);
-    explicit Sequential(std::vector<std::shared_ptr<Module>> modules);
+    ModuleList() = default;
+    ModuleList(std::initializer_list<std::shared_ptr<Module>> modules);
+    explicit ModuleList(std::vector<std::shared_ptr<Module>> modules);
 
     void push_back(std::shared_ptr<Module> module);
 
-    // Chains Module::forward through every child; an empty Sequential returns x.
-    Tensor forward(const Tensor& x) override;
-    std::string type_name() const override { return "Sequential"; }
+    std::string type_name() const override { return "ModuleList"; }
     void visit(Visitor& v) override;
 
     std::size_t size() const { return modules_.size(); }
@@ -44,12 +48,22 @@ public:
     template <class M>
     M& at(std::int64_t i) const {
         auto* m = dynamic_cast<M*>(ptr(i).get());
-        check(m != nullptr, "Sequential::at: module ", i, " is a ", ptr(i)->type_name());
+        check(m != nullptr, type_name(), "::at: module ", i, " is a ", ptr(i)->type_name());
         return *m;
     }
 
-private:
+protected:
     std::vector<std::shared_ptr<Module>> modules_;
+};
+
+// A ModuleList whose forward chains its children's.
+class Sequential : public ModuleList {
+public:
+    using ModuleList::ModuleList;
+
+    // Chains Module::forward through every child; an empty Sequential returns x.
+    Tensor forward(const Tensor& x) override;
+    std::string type_name() const override { return "Sequential"; }
 };
 
 // Returns its input unchanged.

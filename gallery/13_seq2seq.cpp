@@ -166,7 +166,7 @@ Result run_seq2seq(Context& ctx) {
                          .vmin = 0,
                          .vmax = 1,
                          .label = "attention weight"});
-    result.figures.push_back(ctx.path("12_seq2seq.svg"));
+    result.figures.push_back(ctx.path("13_seq2seq.svg"));
     fig.save(result.figures.back());
 
     result.metrics["train_exact_match"] = train_acc;
@@ -184,7 +184,7 @@ Result run_seq2seq(Context& ctx) {
 
 Entry seq2seq_entry() {
     return {
-        .name = "12_seq2seq",
+        .name = "13_seq2seq",
         .slide = "Seq2Seq example",
         .caption =
             "The slide's example: the input A B, the output A B A B. A GRU encoder reads 1 to 4 "
