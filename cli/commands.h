@@ -28,8 +28,11 @@ Command add_train_fmnist(CLI::App& train_app, const Globals& globals);
 Command add_eval(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
 Command add_predict(CLI::App& root, const Globals& globals);
+Command add_g2p(CLI::App& root, const Globals& globals);
 // `soma train csv`, a subcommand of `soma train` (train_app).
 Command add_train_csv(CLI::App& train_app, const Globals& globals);
+// `soma train g2p`, a subcommand of `soma train`.
+Command add_train_g2p(CLI::App& train_app, const Globals& globals);
 
 // Accepts a finite number > 0 (CLI11's PositiveNumber lets inf and nan through, and its message
 // prints the largest double).
