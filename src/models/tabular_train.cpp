@@ -38,20 +38,12 @@ void check_settings(const TabularSettings& s) {
     check(s.patience >= 0, "train csv: patience must be >= 0, got ", s.patience);
 }
 
-train::DeclareFields declare(TabularSettings& s) {
-    return [&s](train::FieldVisitor& v) { s.fields(v); };
-}
+train::DeclareFields declare(TabularSettings& s) { return train::fields_of(s); }
 
 // The settings that differ from the defaults: what a caller without a command line "gave".
 std::set<std::string> non_default(TabularSettings s) {
-    TabularSettings defaults;
-    s.tabular = defaults.tabular;  // computed, never given
-    const io::Metadata mine = train::to_metadata(declare(s)),
-                       base = train::to_metadata(declare(defaults));
-    std::set<std::string> out;
-    for (const auto& [k, v] : mine)
-        if (base.at(k) != v) out.insert(k);
-    return out;
+    s.tabular = TabularSettings{}.tabular;  // computed, never given
+    return train::non_default_fields(s);
 }
 
 struct Split {

@@ -142,19 +142,7 @@ std::string format_number(double v) {
     return buf;
 }
 
-DeclareFields declare(FmnistOptions& o) {
-    return [&o](FieldVisitor& v) { o.fields(v); };
-}
-
-// The settings of `o` that differ from the defaults: what a C++ caller set on purpose.
-std::set<std::string> non_default(FmnistOptions& o) {
-    FmnistOptions defaults;
-    const io::Metadata mine = to_metadata(declare(o)), base = to_metadata(declare(defaults));
-    std::set<std::string> out;
-    for (const auto& [k, v] : mine)
-        if (base.at(k) != v) out.insert(k);
-    return out;
-}
+DeclareFields declare(FmnistOptions& o) { return fields_of(o); }
 
 void check_options(const FmnistOptions& o) {
     check(o.epochs >= 1, "train_fmnist: epochs must be >= 1, got ", o.epochs);
@@ -194,7 +182,7 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
     // A resumed run takes its settings from the checkpoint, so the data and model match; a
     // setting given on purpose that contradicts it is an error naming both values.
     if (!o.resume.empty()) {
-        const std::set<std::string> given = o.given ? *o.given : non_default(o);
+        const std::set<std::string> given = o.given ? *o.given : non_default_fields(o);
         resolve_resumed(declare(o), checkpoint_settings(o.resume), given, o.resume);
     }
     if (o.batch_size <= 0) o.batch_size = models::fmnist_default_batch_size(o.model);

@@ -43,18 +43,7 @@ namespace {
 
 constexpr double kClipNorm = 5.0;  // recurrent nets: a rare huge gradient must not derail Adam
 
-DeclareFields declare(G2POptions& o) {
-    return [&o](FieldVisitor& v) { o.fields(v); };
-}
-
-std::set<std::string> non_default(G2POptions& o) {
-    G2POptions defaults;
-    const io::Metadata mine = to_metadata(declare(o)), base = to_metadata(declare(defaults));
-    std::set<std::string> out;
-    for (const auto& [k, v] : mine)
-        if (base.at(k) != v) out.insert(k);
-    return out;
-}
+DeclareFields declare(G2POptions& o) { return fields_of(o); }
 
 void check_options(const G2POptions& o) {
     auto positive = [](std::int64_t v, const char* name) {
@@ -171,7 +160,7 @@ SequenceErrorRates score_g2p(models::Seq2Seq& model, const data::WordsWithRefere
 G2PRun train_g2p(const G2POptions& options) {
     G2POptions o = options;
     if (!o.resume.empty()) {
-        const std::set<std::string> given = o.given ? *o.given : non_default(o);
+        const std::set<std::string> given = o.given ? *o.given : non_default_fields(o);
         resolve_resumed(declare(o), checkpoint_settings(o.resume), given, o.resume);
     }
     check_options(o);

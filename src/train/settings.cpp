@@ -121,4 +121,14 @@ void resolve_resumed(const DeclareFields& s, const io::Metadata& saved,
     s(w);
 }
 
+std::set<std::string> differing_fields(const DeclareFields& a, const DeclareFields& b) {
+    const io::Metadata ma = to_metadata(a), mb = to_metadata(b);
+    std::set<std::string> out;
+    for (const auto& [k, v] : ma) {
+        auto it = mb.find(k);
+        if (it == mb.end() || it->second != v) out.insert(k);
+    }
+    return out;
+}
+
 }  // namespace soma::train

@@ -57,6 +57,21 @@ void from_metadata(const DeclareFields& s, const io::Metadata& m, const std::str
 // The names of the fields, in declaration order.
 std::vector<std::string> field_names(const DeclareFields& s);
 
+// The fields of an options struct with a `void fields(FieldVisitor&)` member.
+template <class Options>
+DeclareFields fields_of(Options& o) {
+    return [&o](FieldVisitor& v) { o.fields(v); };
+}
+// The names of the fields whose values differ between two declarations of the same fields.
+std::set<std::string> differing_fields(const DeclareFields& a, const DeclareFields& b);
+// The fields of `o` that differ from a default-constructed Options: what a C++ caller, who has no
+// command line, set on purpose.
+template <class Options>
+std::set<std::string> non_default_fields(Options& o) {
+    Options defaults;
+    return differing_fields(fields_of(o), fields_of(defaults));
+}
+
 // For --resume: overwrites the Fixed fields `s` declares with the checkpoint's (`saved`, from
 // `source`). `given` names the fields the user set explicitly (command-line flags); one of them
 // whose value differs from the checkpoint's is an error that names the field and both values.
