@@ -222,6 +222,10 @@ def argument_family(c):
         ["eval"], ["eval", missing], ["eval", "/"], ["eval", "/dev/null"],
         ["inspect"], ["inspect", "/"], ["inspect", "/dev/null"], ["inspect", missing],
         ["predict", missing, missing], ["predict", "/dev/null", "/dev/null"],
+        ["g2p"], ["g2p", missing, "word"], ["g2p", "/dev/null", "word"],
+        ["g2p", os.path.join(w, "base.csv"), "word"], ["train", "g2p", "--hidden", "0"],
+        ["train", "g2p", "--beam", "0"], ["train", "g2p", "--dict", missing],
+        ["train", "g2p", "--cell", "rnn"],
         ["gallery", "no-such-entry"], ["gallery", "--out", "/proc/soma/gallery", "01"],
         ["--threads", "x", "inspect", missing],
     ]
