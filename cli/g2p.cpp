@@ -25,7 +25,6 @@ struct G2PArgs {
 int run_g2p(const G2PArgs& a) {
     if (a.threads > 0) set_num_threads(a.threads);
     try {
-        check(a.o.nbest <= a.o.beam, "--nbest ", a.o.nbest, " exceeds --beam ", a.o.beam);
         train::G2PModel m = train::load_g2p(a.checkpoint);
         const auto prons = train::pronounce(m, a.words, a.o);
         for (std::size_t k = 0; k < a.words.size(); ++k) {
