@@ -270,6 +270,23 @@ void render_series(std::ostream& o, const Axes::Series& s, const Scale& sx, cons
       << (s.dashed ? " stroke-dasharray=\"6,4\"" : "") << "/>\n";
 }
 
+// Ticks at nice values (powers of ten on a log axis), labelled with just enough decimals.
+std::vector<Tick> automatic_ticks(const Range& r, bool log, int target) {
+    const std::vector<double> values = log ? log_ticks(r.lo, r.hi) : nice_ticks(r.lo, r.hi, target);
+    const double step = values.size() > 1 ? values[1] - values[0] : r.hi - r.lo;
+    std::vector<Tick> ticks;
+    for (double v : values) ticks.push_back({v, format_tick(v, log ? v : step)});
+    return ticks;
+}
+
+// Hand-placed ticks inside the axis range (and above 0 on a log axis).
+std::vector<Tick> given_ticks(const std::vector<Tick>& ticks, const Range& r, bool log) {
+    std::vector<Tick> inside;
+    for (const Tick& t : ticks)
+        if (t.value >= r.lo && t.value <= r.hi && (!log || t.value > 0)) inside.push_back(t);
+    return inside;
+}
+
 // One panel inside the horizontal slot [x0, x0 + width), below `top0`.
 void render_axes(std::ostream& o, const Axes& axes, int index, double x0, double width, double top0,
                  double height) {
@@ -283,29 +300,27 @@ void render_axes(std::ostream& o, const Axes& axes, int index, double x0, double
     const double top = top0 + (opt.title.empty() ? 10 : 30);
     const double bottom = height - (opt.xlabel.empty() ? 28 : 46);
     const int ytarget = std::clamp(static_cast<int>((bottom - top) / 40), 3, 8);
-    const std::vector<double> yt =
-        opt.logy ? log_ticks(yr.lo, yr.hi) : nice_ticks(yr.lo, yr.hi, ytarget);
-    const double ystep = yt.size() > 1 ? yt[1] - yt[0] : yr.hi - yr.lo;
-    auto ylabel_of = [&](double v) { return opt.logy ? format_tick(v, v) : format_tick(v, ystep); };
+    const std::vector<Tick> yt = opt.yticks.empty() ? automatic_ticks(yr, opt.logy, ytarget)
+                                                    : given_ticks(opt.yticks, yr, opt.logy);
     std::size_t widest = 1;
-    for (double v : yt) widest = std::max(widest, ylabel_of(v).size());
+    for (const Tick& t : yt) widest = std::max(widest, t.label.size());
     const double left = x0 + 14 + (opt.ylabel.empty() ? 0 : 18) + widest * kCharWidth;
     const double right = x0 + width - 14 - (bar ? 70 : 0);
     const int xtarget = std::clamp(static_cast<int>((right - left) / 65), 3, 8);
-    const std::vector<double> xt = nice_ticks(xr.lo, xr.hi, xtarget);
-    const double xstep = xt.size() > 1 ? xt[1] - xt[0] : xr.hi - xr.lo;
+    const std::vector<Tick> xt = opt.xticks.empty() ? automatic_ticks(xr, false, xtarget)
+                                                    : given_ticks(opt.xticks, xr, false);
     const Scale sx{xr.lo, xr.hi, false, left, right};
     const Scale sy{yr.lo, yr.hi, opt.logy, bottom, top};
 
     o << "<g class=\"panel\">\n<clipPath id=\"clip" << index << "\"><rect x=\"" << num(left)
       << "\" y=\"" << num(top) << "\" width=\"" << num(right - left) << "\" height=\""
       << num(bottom - top) << "\"/></clipPath>\n<g stroke=\"#e6e6e6\">";
-    for (double v : xt)
-        o << "<line x1=\"" << num(sx(v)) << "\" x2=\"" << num(sx(v)) << "\" y1=\"" << num(top)
-          << "\" y2=\"" << num(bottom) << "\"/>";
-    for (double v : yt)
-        o << "<line x1=\"" << num(left) << "\" x2=\"" << num(right) << "\" y1=\"" << num(sy(v))
-          << "\" y2=\"" << num(sy(v)) << "\"/>";
+    for (const Tick& t : xt)
+        o << "<line x1=\"" << num(sx(t.value)) << "\" x2=\"" << num(sx(t.value)) << "\" y1=\""
+          << num(top) << "\" y2=\"" << num(bottom) << "\"/>";
+    for (const Tick& t : yt)
+        o << "<line x1=\"" << num(left) << "\" x2=\"" << num(right) << "\" y1=\""
+          << num(sy(t.value)) << "\" y2=\"" << num(sy(t.value)) << "\"/>";
     o << "</g>\n<g clip-path=\"url(#clip" << index << ")\">\n";
     for (const auto& h : axes.heatmaps()) render_heatmap(o, h, sx, sy);
     for (const auto& s : axes.series())
@@ -317,15 +332,17 @@ void render_axes(std::ostream& o, const Axes& axes, int index, double x0, double
     for (const auto& s : axes.series())
         if (s.kind == Axes::Series::Scatter) render_series(o, s, sx, sy);
     o << "<g class=\"xticks\" text-anchor=\"middle\">";
-    for (double v : xt)
-        o << "<line x1=\"" << num(sx(v)) << "\" x2=\"" << num(sx(v)) << "\" y1=\"" << num(bottom)
-          << "\" y2=\"" << num(bottom + 4) << "\" stroke=\"#444\"/><text x=\"" << num(sx(v))
-          << "\" y=\"" << num(bottom + 17) << "\">" << format_tick(v, xstep) << "</text>";
+    for (const Tick& t : xt)
+        o << "<line x1=\"" << num(sx(t.value)) << "\" x2=\"" << num(sx(t.value)) << "\" y1=\""
+          << num(bottom) << "\" y2=\"" << num(bottom + 4) << "\" stroke=\"#444\"/><text x=\""
+          << num(sx(t.value)) << "\" y=\"" << num(bottom + 17) << "\">" << esc(t.label)
+          << "</text>";
     o << "</g>\n<g class=\"yticks\" text-anchor=\"end\">";
-    for (double v : yt)
-        o << "<line x1=\"" << num(left - 4) << "\" x2=\"" << num(left) << "\" y1=\"" << num(sy(v))
-          << "\" y2=\"" << num(sy(v)) << "\" stroke=\"#444\"/><text x=\"" << num(left - 7)
-          << "\" y=\"" << num(sy(v) + 4) << "\">" << ylabel_of(v) << "</text>";
+    for (const Tick& t : yt)
+        o << "<line x1=\"" << num(left - 4) << "\" x2=\"" << num(left) << "\" y1=\""
+          << num(sy(t.value)) << "\" y2=\"" << num(sy(t.value)) << "\" stroke=\"#444\"/><text x=\""
+          << num(left - 7) << "\" y=\"" << num(sy(t.value) + 4) << "\">" << esc(t.label)
+          << "</text>";
     o << "</g>\n";
     if (!opt.xlabel.empty())
         o << "<text class=\"xlabel\" x=\"" << num((left + right) / 2) << "\" y=\""
@@ -351,7 +368,9 @@ Figure::Figure(FigureOptions options) : options_(std::move(options)), suptitle_(
                                    .logy = options_.logy,
                                    .xlim = options_.xlim,
                                    .ylim = options_.ylim,
-                                   .legend = options_.legend});
+                                   .legend = options_.legend,
+                                   .xticks = options_.xticks,
+                                   .yticks = options_.yticks});
 }
 
 Figure::Figure(FigureOptions options, std::vector<AxesOptions> panels)

@@ -169,6 +169,29 @@ TEST(PlotSvg, HeatmapEmbedsAPngAndAColorbar) {
         }
 }
 
+// Labels of the tick group of that class ("xticks" or "yticks"), in order.
+std::vector<std::string> tick_labels(const XmlNode& root, const std::string& group) {
+    std::vector<std::string> labels;
+    for (const XmlNode* g : root.all("g"))
+        if (g->attrs.count("class") && g->attrs.at("class") == group)
+            for (const XmlNode* t : g->all("text")) labels.push_back(t->all_text());
+    return labels;
+}
+
+TEST(PlotSvg, HandPlacedTicksCarryTheirLabels) {
+    // A letters x phonemes heat map: one tick per cell centre; ticks outside the range vanish.
+    Figure fig({.xticks = {{0, "c"}, {1, "a"}, {2, "t"}, {7, "outside"}},
+                .yticks = {{0, "K"}, {1, "AE"}, {2, "T<"}}});
+    fig.heatmap(std::vector<double>(9, 0.5), 3, 3, {.x0 = -0.5, .x1 = 2.5, .y0 = -0.5, .y1 = 2.5});
+    XmlNode root = parse_ok(fig.svg());
+    EXPECT_EQ(tick_labels(root, "xticks"), (std::vector<std::string>{"c", "a", "t"}));
+    EXPECT_EQ(tick_labels(root, "yticks"), (std::vector<std::string>{"K", "AE", "T&lt;"}));
+    // Without them the axis keeps its numbers.
+    Figure plain;
+    plain.line({0, 1}, {0, 1});
+    EXPECT_EQ(tick_labels(parse_ok(plain.svg()), "xticks").front(), "0.0");
+}
+
 TEST(PlotSvg, PanelsSideBySide) {
     Figure fig({.title = "three", .width = 900, .height = 300},
                {{.title = "a"}, {.title = "b", .logy = true}, {.title = "c"}});

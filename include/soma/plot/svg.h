@@ -41,11 +41,21 @@ std::array<std::uint8_t, 3> colormap(ColorMap map, double t);
 // One panel's axes. Limits default to the data's range (padded a little for lines and
 // scatters; a heat map's extent is used as is); given limits need lo < hi (and lo > 0 on a
 // log axis), else rendering throws soma::Error.
+// A tick placed by hand: matplotlib's set_xticks(values, labels), e.g. letters under the
+// columns of a heat map.
+struct Tick {
+    double value;
+    std::string label;
+};
+
 struct AxesOptions {
     std::string title{}, xlabel{}, ylabel{};
     bool logy = false;  // log10 y axis; non-positive values are left out
     std::optional<Range> xlim{}, ylim{};
     Legend legend = Legend::TopRight;  // shown when at least one series has a label
+    // Empty: ticks at "nice" values, labelled with their numbers. Else exactly these (and their
+    // grid lines); the axis range still comes from the data or the limits.
+    std::vector<Tick> xticks{}, yticks{};
 };
 
 struct FigureOptions {
@@ -54,6 +64,7 @@ struct FigureOptions {
     bool logy = false;
     std::optional<Range> xlim{}, ylim{};
     Legend legend = Legend::TopRight;
+    std::vector<Tick> xticks{}, yticks{};  // as AxesOptions
 };
 
 struct LineStyle {
