@@ -14,12 +14,14 @@
 #include "soma/nn/loss.h"
 #include "soma/ops.h"
 #include "support/op_harness.h"
+#include "support/set_params.h"
 
 namespace soma::models {
 namespace {
 
 using test::expect_close;
 using test::expect_error;
+using test::SetParams;
 using Rows = std::vector<std::vector<std::int64_t>>;
 
 // pad 0, sos 1, eos 2; tokens 3.. on both sides.
@@ -240,20 +242,6 @@ TEST(Seq2Seq, BeamFindsMoreProbableSequencesThanGreedy) {
         EXPECT_NEAR(h.score, h.log_prob / len, 1e-12);
     }
 }
-
-// Sets every parameter, in visiting order, from a list.
-class SetParams : public nn::Visitor {
-public:
-    SetParams(const std::vector<Tensor>& values, std::size_t first) : v_(values), i_(first) {}
-    void param(const std::string&, Tensor& t) override {
-        if (t.defined()) t = v_[i_++];
-    }
-    void module(const std::string&, nn::Module& m) override { m.visit(*this); }
-
-private:
-    const std::vector<Tensor>& v_;
-    std::size_t i_;
-};
 
 TEST(Seq2Seq, GradCheckOfTheTrainingLoss) {
     const std::vector<Config> checked = {

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "soma/autograd.h"
@@ -23,14 +22,7 @@ using test::expect_close;
 using test::expect_error;
 using test::tensor_from_json;
 
-const json& cases() {
-    static json doc = [] {
-        std::ifstream f(SOMA_FIXTURE_DIR "/nn_attention.json");
-        EXPECT_TRUE(f) << "missing fixture nn_attention.json";
-        return f ? json::parse(f) : json{{"cases", json::array()}};
-    }();
-    return doc["cases"];
-}
+const json& cases() { return test::fixture_cases("nn_attention.json"); }
 
 nn::MultiheadAttention make_module(const json& c) {
     const json& o = c["options"];

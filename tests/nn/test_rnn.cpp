@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -20,14 +19,7 @@ using nlohmann::json;
 using test::expect_close;
 using test::tensor_from_json;
 
-const json& cases() {
-    static json doc = [] {
-        std::ifstream f(SOMA_FIXTURE_DIR "/nn_rnn.json");
-        EXPECT_TRUE(f) << "missing fixture nn_rnn.json";
-        return f ? json::parse(f) : json{{"cases", json::array()}};
-    }();
-    return doc["cases"];
-}
+const json& cases() { return test::fixture_cases("nn_rnn.json"); }
 
 Tensor opt(const json& j) { return j.is_null() ? Tensor() : tensor_from_json(j); }
 

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
@@ -27,14 +26,7 @@ using test::expect_close;
 using test::expect_error;
 using test::tensor_from_json;
 
-const json& cases() {
-    static json doc = [] {
-        std::ifstream f(SOMA_FIXTURE_DIR "/nn_transformer.json");
-        EXPECT_TRUE(f) << "missing fixture nn_transformer.json";
-        return f ? json::parse(f) : json{{"cases", json::array()}};
-    }();
-    return doc["cases"];
-}
+const json& cases() { return test::fixture_cases("nn_transformer.json"); }
 
 nn::TransformerLayerOptions layer_options(const json& o) {
     return {.d_model = o["d_model"],

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 namespace soma::test {
@@ -234,6 +235,25 @@ void expect_close(const Tensor& got, const Tensor& expected, double rtol, double
                   << " elements differ; worst at " << coords(worst, got.shape()) << ": got "
                   << g[worst] << ", expected " << e[worst] << " (rtol " << rtol << ", atol " << atol
                   << ")";
+}
+
+const json& fixture_cases(const std::string& file) {
+    static std::map<std::string, json> docs;  // gtest runs tests on one thread
+    auto it = docs.find(file);
+    if (it == docs.end()) {
+        json doc = {{"cases", json::array()}};
+        std::ifstream f(std::string(SOMA_FIXTURE_DIR) + "/" + file);
+        if (!f)
+            ADD_FAILURE() << "missing fixture " << file;
+        else
+            try {
+                doc = json::parse(f);
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << file << ": " << e.what();
+            }
+        it = docs.emplace(file, std::move(doc)).first;
+    }
+    return it->second["cases"];
 }
 
 void run_op_group(const std::string& group, const std::map<std::string, OpFn>& ops) {

@@ -33,6 +33,11 @@ using OpFn = std::function<Tensor(const std::vector<Tensor>& inputs, const nlohm
 
 void run_op_group(const std::string& group, const std::map<std::string, OpFn>& ops);
 
+// The "cases" array of the fixture file tests/fixtures/<file> (module fixtures such as
+// nn_attention.json), parsed once. A missing or unreadable file fails the calling test and
+// gives no cases.
+const nlohmann::json& fixture_cases(const std::string& file);
+
 // {"shape": [...], "dtype": "float64" | "int64" (default float64), "data": [...]}.
 Tensor tensor_from_json(const nlohmann::json& j);
 
