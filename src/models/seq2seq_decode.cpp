@@ -1,5 +1,5 @@
-// Seq2Seq decoding: greedy (all rows at once) and beam search (row by row, its hypotheses as
-// one batch), both under NoGrad.
+// Seq2Seq decoding: greedy and beam search (the hypotheses of every row as one batch per step),
+// both under NoGrad.
 
 #include <algorithm>
 #include <cmath>
@@ -113,32 +113,44 @@ std::vector<std::vector<Hypothesis>> Seq2Seq::beam_search(const Tensor& src,
           "], got ", o.nbest);
     NoGrad no_grad;
     const EncoderMemory memory = encode(src, src_lengths);
-    const DecoderState start = initial_state(memory);
     const std::int64_t N = src.size(0), S = src.size(1), V = options().tgt_vocab;
     const std::int64_t eos = options().eos_id, K = o.beam;
 
-    std::vector<std::vector<Hypothesis>> result(N);
-    for (std::int64_t n = 0; n < N; ++n) {
-        const std::int64_t len = memory.lengths[n];
-        std::vector<Partial> active(1);
-        DecoderState st = pick(start, index_of({n}));
+    // Every row searches on its own, but the hypotheses of all rows still searching go through
+    // the decoder as one batch per step: N·K rows per matrix product instead of K.
+    struct RowSearch {
+        std::vector<Partial> active = std::vector<Partial>(1);  // <sos> alone at first
         std::vector<Hypothesis> finished;
-        for (std::int64_t step = 0; step < o.max_len; ++step) {
-            const std::int64_t A = static_cast<std::int64_t>(active.size());
-            std::vector<std::int64_t> last(A);
-            for (std::int64_t a = 0; a < A; ++a)
-                last[a] = step == 0 ? options().sos_id : active[a].tokens.back();
-            DecoderStep out =
-                decode_step(index_of(last), st, pick(memory, index_of(std::vector(A, n))));
-            const std::vector<double> lp = log_softmax(out.logits, 1).to_vector<double>();
-            const std::vector<float> w =
-                out.weights.defined() ? out.weights.to_vector<float>() : std::vector<float>();
+    };
+    std::vector<RowSearch> rows(static_cast<std::size_t>(N));
+    DecoderState st = initial_state(memory);  // one hypothesis per row
+    for (std::int64_t step = 0; step < o.max_len; ++step) {
+        std::vector<std::int64_t> source_row, last;  // per hypothesis in the batch
+        for (std::int64_t n = 0; n < N; ++n)
+            for (const Partial& p : rows[n].active) {
+                source_row.push_back(n);
+                last.push_back(step == 0 ? options().sos_id : p.tokens.back());
+            }
+        if (source_row.empty()) break;
+        DecoderStep out = decode_step(index_of(last), st, pick(memory, index_of(source_row)));
+        const std::vector<double> lp = log_softmax(out.logits, 1).to_vector<double>();
+        const std::vector<float> w =
+            out.weights.defined() ? out.weights.to_vector<float>() : std::vector<float>();
 
+        std::vector<std::int64_t> parents;  // batch index of each surviving hypothesis
+        std::int64_t offset = 0;            // the row's first hypothesis in the batch
+        for (std::int64_t n = 0; n < N; ++n) {
+            RowSearch& r = rows[n];
+            const std::int64_t A = static_cast<std::int64_t>(r.active.size()),
+                               len = memory.lengths[n];
+            if (A == 0) continue;
             // The 2K best continuations (hypothesis a, token v) by summed log-probability;
             // ties go to the earlier hypothesis and the smaller token, as argmax does.
             std::vector<std::int64_t> cand(A * V);
             std::iota(cand.begin(), cand.end(), 0);
-            auto total = [&](std::int64_t c) { return active[c / V].log_prob + lp[c]; };
+            auto total = [&](std::int64_t c) {
+                return r.active[c / V].log_prob + lp[offset * V + c];
+            };
             const std::int64_t top = std::min<std::int64_t>(2 * K, A * V);
             std::partial_sort(cand.begin(), cand.begin() + top, cand.end(),
                               [&](std::int64_t x, std::int64_t y) {
@@ -146,37 +158,45 @@ std::vector<std::vector<Hypothesis>> Seq2Seq::beam_search(const Tensor& src,
                                   return tx > ty || (tx == ty && x < y);
                               });
             std::vector<Partial> next;
-            std::vector<std::int64_t> parents;
+            std::vector<std::int64_t> row_parents;
             for (std::int64_t i = 0; i < top; ++i) {
                 const std::int64_t a = cand[i] / V, v = cand[i] % V;
-                Partial p = active[a];
+                Partial p = r.active[a];
                 p.log_prob = total(cand[i]);
-                add_attention(p, w, a, S, len);
+                add_attention(p, w, offset + a, S, len);
                 ++p.steps;
                 if (v == eos) {
                     // An <eos> only counts among the K best; further down it would displace
                     // a continuation that beats it.
-                    if (i < K) finished.push_back(p.done(true, len, o.length_penalty));
+                    if (i < K) r.finished.push_back(p.done(true, len, o.length_penalty));
                 } else if (static_cast<std::int64_t>(next.size()) < K) {
                     p.tokens.push_back(v);
                     next.push_back(std::move(p));
-                    parents.push_back(a);
+                    row_parents.push_back(offset + a);
                 }
             }
-            active = std::move(next);
-            if (static_cast<std::int64_t>(finished.size()) >= K || active.empty()) {
-                active.clear();
-                break;
-            }
-            st = pick(st, index_of(parents));
+            offset += A;
+            // Done: K finished hypotheses (or nothing left to extend).
+            if (static_cast<std::int64_t>(r.finished.size()) >= K)
+                next.clear(), row_parents.clear();
+            r.active = std::move(next);
+            parents.insert(parents.end(), row_parents.begin(), row_parents.end());
         }
+        if (parents.empty()) break;
+        st = pick(st, index_of(parents));
+    }
+
+    std::vector<std::vector<Hypothesis>> result(static_cast<std::size_t>(N));
+    for (std::int64_t n = 0; n < N; ++n) {
+        std::vector<Hypothesis>& found = rows[n].finished;
         // Cut at max_len: the unfinished hypotheses compete as they are.
-        for (const Partial& p : active) finished.push_back(p.done(false, len, o.length_penalty));
-        std::stable_sort(
-            finished.begin(), finished.end(),
-            [](const Hypothesis& x, const Hypothesis& y) { return x.score > y.score; });
-        if (static_cast<std::int64_t>(finished.size()) > o.nbest) finished.resize(o.nbest);
-        result[n] = std::move(finished);
+        for (const Partial& p : rows[n].active)
+            found.push_back(p.done(false, memory.lengths[n], o.length_penalty));
+        std::stable_sort(found.begin(), found.end(), [](const Hypothesis& x, const Hypothesis& y) {
+            return x.score > y.score;
+        });
+        if (static_cast<std::int64_t>(found.size()) > o.nbest) found.resize(o.nbest);
+        result[n] = std::move(found);
     }
     return result;
 }

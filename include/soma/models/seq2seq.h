@@ -115,7 +115,9 @@ public:
     // `beam` most probable; a hypothesis that writes <eos> among the top `beam` candidates is
     // finished, and the search ends when `beam` hypotheses are finished or after max_len steps
     // (the unfinished ones then compete too). Returns up to nbest hypotheses per row, best
-    // score first. beam = 1 gives greedy_decode's sequences.
+    // score first. beam = 1 gives greedy_decode's sequences. Each row's search is its own
+    // (the same result as decoding the row alone), but the hypotheses of all rows go through
+    // the decoder together, one batch per step.
     std::vector<std::vector<Hypothesis>> beam_search(const Tensor& src,
                                                      const nn::Lengths& src_lengths = {},
                                                      BeamSearchOptions o = {});
