@@ -1,4 +1,4 @@
-// 13: the slide's softmax attention. First by hand, as on the slide: a database of vectors
+// 12: the slide's softmax attention. First by hand, as on the slide: a database of vectors
 // x_1..x_N and a query q, the affinities a_i = qᵀx_i, the attention scores α = softmax(a) and
 // the weighted sum y = Σ α_i x_i. Then learned: associative recall, where each position of a
 // sequence holds a (key, value) pair and a query names a key; the answer is the value stored

@@ -1,4 +1,4 @@
-// 12: the lecture's sequence-to-sequence example, A B -> A B A B. An encoder reads a short
+// 14: the lecture's sequence-to-sequence example, A B -> A B A B. An encoder reads a short
 // sequence of letters, a decoder with attention writes it twice, letter by letter, until it
 // writes <eos>. Trained on random sequences, tested on sequences it never saw.
 
@@ -166,7 +166,7 @@ Result run_seq2seq(Context& ctx) {
                          .vmin = 0,
                          .vmax = 1,
                          .label = "attention weight"});
-    result.figures.push_back(ctx.path("13_seq2seq.svg"));
+    result.figures.push_back(ctx.path("14_seq2seq.svg"));
     fig.save(result.figures.back());
 
     result.metrics["train_exact_match"] = train_acc;
@@ -184,7 +184,7 @@ Result run_seq2seq(Context& ctx) {
 
 Entry seq2seq_entry() {
     return {
-        .name = "13_seq2seq",
+        .name = "14_seq2seq",
         .slide = "Seq2Seq example",
         .caption =
             "The slide's example: the input A B, the output A B A B. A GRU encoder reads 1 to 4 "

@@ -20,7 +20,9 @@ Entry char_rnn_entry();           // 09_char_rnn.cpp
 Entry conv_filters_entry();       // 10_conv_filters.cpp
 Entry fmnist_classifier_entry();  // 11_fmnist_classifier.cpp
 Entry attention_entry();          // 12_attention.cpp
-Entry seq2seq_entry();            // 13_seq2seq.cpp
+Entry vae_entry();                // 13_vae.cpp
+Entry seq2seq_entry();            // 14_seq2seq.cpp
+Entry pronunciation_entry();      // 15_pronunciation.cpp
 
 // Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
 // /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and
@@ -29,6 +31,9 @@ std::string sklearn_data_dir();
 
 // Whether 09_char_rnn's word list (Debian's wamerican) is installed (09_char_rnn.cpp).
 bool char_rnn_data_available();
+
+// Whether 15_pronunciation's dictionary (Debian's pocketsphinx-en-us) is installed.
+bool pronunciation_data_available();
 
 // printf into a std::string (registry.cpp).
 std::string strf(const char* format, ...) __attribute__((format(printf, 1, 2)));

@@ -15,7 +15,7 @@ namespace {
 
 TEST(GallerySeq2Seq, WritesHeldOutSequencesTwice) {
     test::TempDir dir;
-    EntryRun run = run_quick("13_seq2seq", dir.path.string());
+    EntryRun run = run_quick("14_seq2seq", dir.path.string());
     const Result& r = run.result;
     ASSERT_TRUE(r.ok) << r.summary;
     // Measured in quick mode (300 steps): seed 0 99.0% held out, 99.8% training; seeds 1 and
