@@ -7,6 +7,7 @@
 #include <soma/train/g2p.h>
 #include <soma/train/progress.h>
 
+#include <iomanip>
 #include <iostream>
 #include <memory>
 
@@ -36,6 +37,7 @@ int run(Args& a) {
     }
     std::cout << "\n(" << run.dropped_lines
               << " dictionary entries with characters outside a-z and ' were left out)\n"
+              << std::fixed << std::setprecision(2)  // "27.60%", as the field reports
               << "test: word error rate " << 100 * run.test.word_error_rate()
               << "%, phoneme error rate " << 100 * run.test.phoneme_error_rate() << "% ("
               << run.test.words() << " words, beam " << o.beam << ", the " << run.tested << ")\n";
