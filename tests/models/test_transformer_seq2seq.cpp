@@ -385,7 +385,8 @@ TEST(TransformerSeq2Seq, Errors) {
             m.forward(src, {}, zeros({4, 17}, kInt64));
         },
         "tgt_in has 17 positions, more than max_len 16");
-    expect_error([&] { m.beam_search(src, {}, {.beam = 0}); }, "beam must be positive, got 0");
+    expect_error([&] { m.beam_search(src, {}, {.beam = 0, .max_len = 5}); },
+                 "beam must be positive, got 0");
     expect_error([&] { m.beam_search(src, {}, {.beam = 2, .max_len = 5, .nbest = 3}); },
                  "nbest must be in [1, beam = 2], got 3");
     expect_error([&] { m.greedy_decode(src, {}, 17); }, "max_len must be in [1, 16]");
