@@ -156,6 +156,28 @@ Tensor conv_backward_input(const Tensor& gy_in, const Tensor& w_in, const ConvGe
     return gx;
 }
 
+Tensor conv_transpose_forward(const Tensor& x, const Tensor& w, const Tensor& bias_in,
+                              const ConvGeometry& geo, const Shape& y_shape) {
+    // x plays the convolution's output gradient, y its input gradient.
+    Tensor y = conv_backward_input(x, w, geo, y_shape);
+    if (!bias_in.defined() || y.numel() == 0) return y;
+    Tensor bias = dense(bias_in);
+    const std::int64_t C = geo.in_channels, L = geo.win.in_size(), rows = y.numel() / L;
+    dispatch(y.dtype(), "conv_transpose", [&](auto tag) {
+        using T = decltype(tag);
+        const T* pb = bias.data<T>();
+        T* py = y.data<T>();
+        parallel_for(rows, L, [&](std::int64_t b, std::int64_t e) {
+            for (std::int64_t r = b; r < e; ++r) {
+                T* row = py + r * L;
+                const T v = pb[r % C];
+                for (std::int64_t l = 0; l < L; ++l) row[l] += v;
+            }
+        });
+    });
+    return y;
+}
+
 Tensor conv_backward_weight(const Tensor& x_in, const Tensor& gy_in, const ConvGeometry& geo,
                             const Shape& w_shape) {
     Tensor x = dense(x_in), gy = dense(gy_in);

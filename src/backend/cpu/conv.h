@@ -34,6 +34,15 @@ Tensor conv_backward_weight(const Tensor& x, const Tensor& gy, const ConvGeometr
 // gy: (N, C_out, *out) -> dL/dbias: (C_out), the sum over everything but the channel.
 Tensor conv_backward_bias(const Tensor& gy, const ConvGeometry& g);
 
+// ---- transposed convolution (conv_transpose1d/2d/3d)
+// A transposed convolution is described by the geometry of the convolution it transposes: g's
+// in_channels and win.in are the transposed output's, out_channels and win.out its input's.
+// x: (N, C_in, *in), w: (C_in, C_out / groups, *kernel), bias: (C_out) or undefined
+//   -> (N, C_out, *out) shaped y_shape: conv_backward_input with x as the output gradient (GEMM
+// then col2im), plus the bias.
+Tensor conv_transpose_forward(const Tensor& x, const Tensor& w, const Tensor& bias,
+                              const ConvGeometry& g, const Shape& y_shape);
+
 // The same three by direct loops over every (output, kernel) pair, accumulating in double.
 Tensor conv_forward_naive(const Tensor& x, const Tensor& w, const Tensor& bias,
                           const ConvGeometry& g, const Shape& y_shape);
@@ -41,5 +50,9 @@ Tensor conv_backward_input_naive(const Tensor& gy, const Tensor& w, const ConvGe
                                  const Shape& x_shape);
 Tensor conv_backward_weight_naive(const Tensor& x, const Tensor& gy, const ConvGeometry& g,
                                   const Shape& w_shape);
+// The transposed convolution from its own definition, by direct loops: every input element
+// scatters x * w into the outputs its kernel taps reach (in * stride - padding + tap * dilation).
+Tensor conv_transpose_forward_naive(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                    const ConvGeometry& g, const Shape& y_shape);
 
 }  // namespace soma::backend::cpu

@@ -93,4 +93,42 @@ Tensor conv_backward_weight_naive(const Tensor& x, const Tensor& gy, const ConvG
     return from_doubles(pgw, w_shape, x.dtype());
 }
 
+Tensor conv_transpose_forward_naive(const Tensor& x, const Tensor& w, const Tensor& bias,
+                                    const ConvGeometry& g, const Shape& y_shape) {
+    // In the transposed op's own terms: x (N, CI, *in), w (CI, CO / groups, *kernel),
+    // y (N, CO, *out), where the geometry's convolution has CO inputs and CI outputs.
+    const Window& win = g.win;
+    const Dims3 &in = win.out, &out = win.in, &k = win.kernel;
+    const std::int64_t CI = g.out_channels, CO = g.in_channels;
+    const std::int64_t CIg = CI / g.groups, COg = CO / g.groups;
+    const std::int64_t in_size = win.out_size(), out_size = win.in_size(), taps = win.kernel_size();
+    std::vector<double> px = as_doubles(x), pw = as_doubles(w), py(y_shape.numel(), 0.0);
+    if (bias.defined()) {
+        std::vector<double> pb = as_doubles(bias);
+        for (std::size_t i = 0; i < py.size(); ++i) py[i] = pb[(i / out_size) % CO];
+    }
+    for (std::int64_t n = 0; n < g.batch; ++n)
+        for (std::int64_t ci = 0; ci < CI; ++ci)
+            for (std::int64_t i = 0; i < in_size; ++i) {
+                const Dims3 at{i / (in[1] * in[2]), i / in[2] % in[1], i % in[2]};
+                const double xv = px[(n * CI + ci) * in_size + i];
+                for (std::int64_t co = 0; co < COg; ++co)
+                    for (std::int64_t t = 0; t < taps; ++t) {
+                        const Dims3 tap{t / (k[1] * k[2]), t / k[2] % k[1], t % k[2]};
+                        std::int64_t o = 0;
+                        bool inside = true;
+                        for (int d = 0; d < 3; ++d) {
+                            std::int64_t p =
+                                at[d] * win.stride[d] - win.pad[d] + tap[d] * win.dilation[d];
+                            inside = inside && p >= 0 && p < out[d];
+                            o = o * out[d] + p;
+                        }
+                        if (!inside) continue;
+                        const std::int64_t oc = ci / CIg * COg + co;
+                        py[(n * CO + oc) * out_size + o] += xv * pw[(ci * COg + co) * taps + t];
+                    }
+            }
+    return from_doubles(py, y_shape, x.dtype());
+}
+
 }  // namespace soma::backend::cpu
