@@ -41,7 +41,7 @@ struct Entry {
 // In WORKLOADS.md's order. To add one: write its factory in workloads_models.h or
 // workloads_seq.h (and its twin in bench/pytorch/workloads.py) and list it here; a workload
 // waiting for a module is listed with a null factory and what it needs, e.g.
-//   {"g2p", nullptr, "the G2P model (include/soma/models/g2p.h)"},
+//   {"name", nullptr, "the module it waits for (include/soma/nn/...)"},
 const Entry kWorkloads[] = {
     {"xor-mlp", xor_mlp, ""},
     {"xor-infer", xor_infer, ""},
@@ -55,6 +55,7 @@ const Entry kWorkloads[] = {
     {"vae", vae, ""},
     {"gan", gan, ""},
     {"seq2seq", seq2seq, ""},
+    {"g2p", g2p, ""},
     {"gemm", gemm, ""},
 };
 

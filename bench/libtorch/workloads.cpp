@@ -23,7 +23,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <functional>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,7 +37,8 @@ using torch::Tensor;
 
 const char* const kNames[] = {"xor-mlp",    "xor-infer",  "cos2sin-rnn", "cos2sin-gru",
                               "fmnist-mlp", "fmnist-cnn", "fmnist-lstm", "attention",
-                              "vae",        "gan",        "seq2seq",     "gemm"};
+                              "vae",        "gan",        "seq2seq",     "g2p",
+                              "gemm"};
 
 double linear_flops(double rows, double fan_in, double fan_out, bool train, bool dx) {
     const double f = 2.0 * rows * fan_in * fan_out;
@@ -178,6 +181,128 @@ Setup seq2seq() {
             linear_flops(batch * length, hidden, vocab, true, true)};
 }
 
+// g2p: soma's models::Seq2Seq as `soma train g2p` builds it (src/models/seq2seq.cpp), trained as
+// train_g2p does (src/train/g2p.cpp); the Python twin's Net line by line. Letters <pad> <sos>
+// <eos> a-z ' (30 ids), phonemes the same three and 39 (42 ids).
+struct G2PNetImpl : nn::Module {
+    static constexpr int kLetters = 30, kPhonemes = 42, kEmb = 64, kHidden = 256, kPad = 0;
+    nn::Embedding src_emb{nullptr}, tgt_emb{nullptr};
+    nn::GRU encoder{nullptr};
+    nn::GRUCell cell{nullptr};
+    nn::Linear bridge{nullptr}, query_proj{nullptr}, key_proj{nullptr}, v{nullptr},
+        readout{nullptr};
+    nn::Dropout drop{nullptr};
+
+    G2PNetImpl() {
+        const int H = kHidden;
+        src_emb = register_module(
+            "src_emb", nn::Embedding(nn::EmbeddingOptions(kLetters, kEmb).padding_idx(kPad)));
+        tgt_emb = register_module(
+            "tgt_emb", nn::Embedding(nn::EmbeddingOptions(kPhonemes, kEmb).padding_idx(kPad)));
+        // One layer: soma's between-layer dropout does nothing here.
+        encoder = register_module(
+            "encoder", nn::GRU(nn::GRUOptions(kEmb, H).batch_first(true).bidirectional(true)));
+        bridge = register_module("bridge", nn::Linear(2 * H, H));  // both directions -> decoder
+        cell = register_module("cell", nn::GRUCell(kEmb + 2 * H, H));
+        // Additive attention, v^T tanh(W_q s + W_k h + b), named as soma's.
+        query_proj = register_module("query_proj", nn::Linear(nn::LinearOptions(H, H).bias(false)));
+        key_proj = register_module("key_proj", nn::Linear(2 * H, H));
+        v = register_module("v", nn::Linear(nn::LinearOptions(H, 1).bias(false)));
+        readout = register_module("readout", nn::Linear(H + 2 * H, kPhonemes));
+        drop = register_module("drop", nn::Dropout(0.1));
+    }
+
+    Tensor forward(const Tensor& src, const Tensor& tgt_in) {
+        namespace rnn = torch::nn::utils::rnn;
+        // Each row ends before its first pad; the encoder stops there (packed) and attention
+        // masks the rest out.
+        const Tensor lengths = (src != kPad).sum(1);
+        Tensor x = drop(src_emb(src));
+        auto [packed, h_n] = encoder->forward_with_packed_input(
+            rnn::pack_padded_sequence(x, lengths, /*batch_first=*/true, /*enforce_sorted=*/false));
+        const Tensor out =
+            std::get<0>(rnn::pad_packed_sequence(packed, /*batch_first=*/true, 0.0, src.size(1)));
+        const Tensor mask = torch::zeros(src.sizes())
+                                .masked_fill(torch::arange(src.size(1)) >= lengths.unsqueeze(1),
+                                             -std::numeric_limits<float>::infinity());
+        const Tensor keys = key_proj(out);
+        Tensor h = torch::tanh(bridge(torch::cat({h_n[0], h_n[1]}, -1)));
+        std::vector<Tensor> logits;
+        for (int64_t t = 0; t < tgt_in.size(1); ++t) {  // teacher forcing
+            Tensor y = drop(tgt_emb(tgt_in.select(1, t)));
+            Tensor scores = v(torch::tanh(query_proj(h).unsqueeze(1) + keys)).squeeze(-1);
+            Tensor weights = torch::softmax(scores + mask, -1);
+            Tensor context = torch::bmm(weights.unsqueeze(1), out).squeeze(1);
+            h = cell(torch::cat({y, context}, 1), h);
+            logits.push_back(readout(drop(torch::cat({h, context}, 1))));
+        }
+        return torch::stack(logits, 1);
+    }
+};
+TORCH_MODULE(G2PNet);
+
+// The lengths of bench/workloads_seq.h's kG2PLetters and kG2PPhonemes (which says where they
+// come from).
+const int kG2PLetters[64] = {3, 10, 7,  12, 9, 5,  6,  9,  6,  6,  5, 5,  5,  9, 10, 6,
+                             8, 3,  9,  8,  6, 11, 8,  10, 10, 3,  5, 5,  12, 8, 9,  8,
+                             3, 7,  10, 8,  9, 6,  14, 9,  7,  10, 9, 6,  6,  7, 7,  6,
+                             8, 7,  11, 7,  4, 10, 8,  10, 3,  8,  6, 11, 6,  9, 8,  14};
+const int kG2PPhonemes[64] = {2, 7, 5,  11, 8, 5,  6,  7, 5, 5, 4, 5,  4,  8, 11, 7,
+                              5, 3, 6,  5,  6, 10, 8,  8, 8, 3, 5, 3,  10, 7, 9,  8,
+                              3, 4, 6,  7,  7, 5,  12, 7, 6, 8, 7, 4,  5,  6, 5,  5,
+                              7, 6, 11, 4,  4, 7,  8,  8, 3, 6, 5, 11, 6,  7, 7,  12};
+
+// As g2p_flops in bench/workloads_seq.h.
+double g2p_flops(double batch, double src_len, double letters, double steps, double emb,
+                 double hidden, double vocab) {
+    const double enc = 2 * hidden;
+    return 2 * rnn_flops(letters, 1, emb, hidden, 3, true) +
+           linear_flops(batch, enc, hidden, true, true) +
+           linear_flops(batch * src_len, enc, hidden, true, true) +
+           steps * (linear_flops(batch, hidden, hidden, true, true) +
+                    linear_flops(batch * src_len, hidden, 1, true, true) +
+                    linear_flops(batch, src_len, enc, true, true) +
+                    linear_flops(batch, hidden + enc, vocab, true, true)) +
+           rnn_flops(batch, steps, emb + enc, hidden, 3, true);
+}
+
+Setup g2p() {
+    const int batch = 64, pad = G2PNetImpl::kPad, sos = 1, eos = 2;
+    const int phonemes = G2PNetImpl::kPhonemes;
+    G2PNet net;
+    int64_t count = 0;
+    for (const Tensor& p : net->parameters()) count += p.numel();
+    if (count != 1500458)
+        throw std::runtime_error("g2p: " + std::to_string(count) +
+                                 " parameters, soma's model has 1,500,458");
+    const int src_len = *std::max_element(std::begin(kG2PLetters), std::end(kG2PLetters));
+    const int tgt_len = *std::max_element(std::begin(kG2PPhonemes), std::end(kG2PPhonemes));
+    Tensor src = torch::full({batch, src_len}, pad, torch::kLong);
+    Tensor target = torch::full({batch, tgt_len + 2}, pad, torch::kLong);  // <sos> y <eos>
+    double letters = 0;
+    for (int n = 0; n < batch; ++n) {
+        const int s = kG2PLetters[n], t = kG2PPhonemes[n];
+        src[n].slice(0, 0, s).copy_(torch::randint(3, G2PNetImpl::kLetters, {s}, torch::kLong));
+        target[n][0] = sos, target[n][t + 1] = eos;
+        target[n].slice(0, 1, t + 1).copy_(torch::randint(3, phonemes, {t}, torch::kLong));
+        letters += s;
+    }
+    const Tensor tgt_in = target.slice(1, 0, tgt_len + 1).contiguous();
+    const Tensor tgt_out = target.slice(1, 1, tgt_len + 2).contiguous();
+    auto opt = adam(net->parameters(), 2e-3);
+    return {[=]() mutable {
+                opt->zero_grad();
+                Tensor loss = F::cross_entropy(net(src, tgt_in).reshape({-1, phonemes}),
+                                               tgt_out.reshape({-1}),
+                                               F::CrossEntropyFuncOptions().ignore_index(pad));
+                loss.backward();
+                nn::utils::clip_grad_norm_(net->parameters(), 5.0);
+                opt->step();
+            },
+            g2p_flops(batch, src_len, letters, tgt_len + 1, G2PNetImpl::kEmb, G2PNetImpl::kHidden,
+                      phonemes)};
+}
+
 Setup fmnist_mlp() {
     nn::Sequential net(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 256), nn::ReLU(),
                        nn::Linear(256, 10));
@@ -292,6 +417,7 @@ Setup build(const std::string& name) {
     if (name == "fmnist-cnn") return fmnist_cnn();
     if (name == "fmnist-lstm") return fmnist_lstm();
     if (name == "seq2seq") return seq2seq();
+    if (name == "g2p") return g2p();
     if (name == "fmnist-mlp") return fmnist_mlp();
     if (name == "attention") return attention();
     if (name == "vae") return vae();

@@ -21,7 +21,16 @@ import sys
 import time
 
 NAMES = ["xor-mlp", "xor-infer", "cos2sin-rnn", "cos2sin-gru", "fmnist-mlp", "fmnist-cnn",
-         "fmnist-lstm", "attention", "transformer", "vae", "gan", "seq2seq", "gemm"]
+         "fmnist-lstm", "attention", "transformer", "vae", "gan", "seq2seq", "g2p", "gemm"]
+
+# g2p's batch: the lengths of 64 (word, pronunciation) pairs drawn once from the CMU dictionary,
+# the same as kG2PLetters and kG2PPhonemes in bench/workloads_seq.h (which says how).
+G2P_LETTERS = [3, 10, 7, 12, 9, 5, 6, 9, 6, 6, 5, 5, 5, 9, 10, 6, 8, 3, 9, 8, 6, 11,
+               8, 10, 10, 3, 5, 5, 12, 8, 9, 8, 3, 7, 10, 8, 9, 6, 14, 9, 7, 10, 9, 6,
+               6, 7, 7, 6, 8, 7, 11, 7, 4, 10, 8, 10, 3, 8, 6, 11, 6, 9, 8, 14]
+G2P_PHONEMES = [2, 7, 5, 11, 8, 5, 6, 7, 5, 5, 4, 5, 4, 8, 11, 7, 5, 3, 6, 5, 6, 10,
+                8, 8, 8, 3, 5, 3, 10, 7, 9, 8, 3, 4, 6, 7, 7, 5, 12, 7, 6, 8, 7, 4,
+                5, 6, 5, 5, 7, 6, 11, 4, 4, 7, 8, 8, 3, 6, 5, 11, 6, 7, 7, 12]
 
 
 def linear_flops(rows, fan_in, fan_out, train, dx):
@@ -38,6 +47,21 @@ def rnn_flops(batch, steps, fan_in, hidden, gates, dx):
 def conv_flops(batch, height, width, c_in, c_out, k, dx):
     """A k x k convolution with 'same' padding over a height x width input, trained."""
     return linear_flops(batch * height * width, c_in * k * k, c_out, True, dx)
+
+
+def g2p_flops(batch, src_len, letters, steps, emb, hidden, vocab):
+    """As g2p_flops in bench/workloads_seq.h: the encoder over each row's own letters, the
+    bridge, the key projection, then per decoder step query projection, v, context, cell and
+    readout."""
+    enc = 2 * hidden
+    return (2 * rnn_flops(letters, 1, emb, hidden, 3, True)
+            + linear_flops(batch, enc, hidden, True, True)
+            + linear_flops(batch * src_len, enc, hidden, True, True)
+            + steps * (linear_flops(batch, hidden, hidden, True, True)
+                       + linear_flops(batch * src_len, hidden, 1, True, True)
+                       + linear_flops(batch, src_len, enc, True, True)
+                       + linear_flops(batch, hidden + enc, vocab, True, True))
+            + rnn_flops(batch, steps, emb + enc, hidden, 3, True))
 
 
 def build(name, torch):
@@ -117,6 +141,77 @@ def build(name, torch):
                                                    tgt.reshape(-1)), opt),
                 2 * rnn_flops(batch, length, emb, hidden, 3, True)
                 + linear_flops(batch * length, hidden, vocab, True, True))
+
+    if name == "g2p":
+        # soma's models::Seq2Seq as `soma train g2p` builds it (src/models/seq2seq.cpp), trained
+        # as train_g2p does (src/train/g2p.cpp): letters <pad> <sos> <eos> a-z ' (30 ids),
+        # phonemes the same three and 39 (42 ids), embedding 64, hidden 256, dropout 0.1.
+        batch, letters, phonemes, emb, hidden, pad, sos, eos = 64, 30, 42, 64, 256, 0, 1, 2
+        rnn_utils = nn.utils.rnn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.src_emb = nn.Embedding(letters, emb, padding_idx=pad)
+                self.tgt_emb = nn.Embedding(phonemes, emb, padding_idx=pad)
+                # One layer: soma's between-layer dropout does nothing here (PyTorch would warn).
+                self.encoder = nn.GRU(emb, hidden, batch_first=True, bidirectional=True)
+                self.bridge = nn.Linear(2 * hidden, hidden)  # both directions -> the decoder
+                self.cell = nn.GRUCell(emb + 2 * hidden, hidden)
+                # Additive attention, v^T tanh(W_q s + W_k h + b), named as soma's.
+                self.query_proj = nn.Linear(hidden, hidden, bias=False)
+                self.key_proj = nn.Linear(2 * hidden, hidden)
+                self.v = nn.Linear(hidden, 1, bias=False)
+                self.readout = nn.Linear(hidden + 2 * hidden, phonemes)
+                self.drop = nn.Dropout(0.1)
+
+            def forward(self, src, tgt_in):
+                # Each row ends before its first pad, as in soma when no lengths are given; the
+                # encoder stops there (packed) and attention masks the rest out.
+                lengths = (src != pad).sum(1)
+                x = self.drop(self.src_emb(src))
+                out, h_n = self.encoder(rnn_utils.pack_padded_sequence(
+                    x, lengths, batch_first=True, enforce_sorted=False))
+                out = rnn_utils.pad_packed_sequence(out, batch_first=True,
+                                                    total_length=src.size(1))[0]
+                mask = torch.zeros(src.shape).masked_fill(
+                    torch.arange(src.size(1)) >= lengths.unsqueeze(1), float("-inf"))
+                keys = self.key_proj(out)
+                h = torch.tanh(self.bridge(torch.cat([h_n[0], h_n[1]], -1)))
+                logits = []
+                for t in range(tgt_in.size(1)):  # teacher forcing
+                    y = self.drop(self.tgt_emb(tgt_in[:, t]))
+                    # The query is the previous state; context (N, 2H) from the weights (N, S).
+                    scores = self.v(torch.tanh(self.query_proj(h).unsqueeze(1) + keys)).squeeze(-1)
+                    weights = torch.softmax(scores + mask, -1)
+                    context = torch.bmm(weights.unsqueeze(1), out).squeeze(1)
+                    h = self.cell(torch.cat([y, context], 1), h)
+                    logits.append(self.readout(self.drop(torch.cat([h, context], 1))))
+                return torch.stack(logits, 1)
+
+        net = Net()
+        count = sum(p.numel() for p in net.parameters())
+        assert count == 1_500_458, f"g2p: {count} parameters, soma's model has 1,500,458"
+        src = torch.full((batch, max(G2P_LETTERS)), pad)
+        target = torch.full((batch, max(G2P_PHONEMES) + 2), pad)  # <sos> y <eos>, padded
+        for n, (s_len, t_len) in enumerate(zip(G2P_LETTERS, G2P_PHONEMES)):
+            src[n, :s_len] = torch.randint(3, letters, (s_len,))
+            target[n, 0], target[n, t_len + 1] = sos, eos
+            target[n, 1:t_len + 1] = torch.randint(3, phonemes, (t_len,))
+        tgt_in, tgt_out = target[:, :-1].contiguous(), target[:, 1:].contiguous()
+        opt = torch.optim.Adam(net.parameters(), lr=2e-3)
+
+        def step():
+            opt.zero_grad()
+            logits = net(src, tgt_in)
+            loss = F.cross_entropy(logits.reshape(-1, phonemes), tgt_out.reshape(-1),
+                                   ignore_index=pad)
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+            opt.step()
+            return loss  # unused by the timing; lets a check compare the first losses with soma's
+        return (step, g2p_flops(batch, src.size(1), sum(G2P_LETTERS), tgt_in.size(1), emb, hidden,
+                                phonemes))
 
     if name == "fmnist-mlp":
         net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
