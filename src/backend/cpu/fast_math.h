@@ -56,6 +56,14 @@ inline float expm1_f(float x) {
     return e.scale * (e.q * e.r) + (e.scale - 1.0f);
 }
 
+// tanh |x| = -expm1(-2|x|) / (2 + expm1(-2|x|)): expm1 keeps the relative accuracy near 0,
+// where 1 - 2 / (1 + e^2x) would cancel, so no second formula is needed there. ±inf give ±1,
+// NaN stays NaN, -0 stays -0.
+inline float tanh_f(float x) {
+    const float e = expm1_f(-2.0f * std::abs(x));
+    return std::copysign(-e / (2.0f + e), x);
+}
+
 // x = m 2^e with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <=
 // 0.172, by its odd series up to s^9 (the next term is below float epsilon). Denormals are
 // scaled into the normal range first.
@@ -84,6 +92,14 @@ inline T fast_exp(T x) {
         return exp_f(x);
     else
         return std::exp(x);
+}
+
+template <class T>
+inline T fast_tanh(T x) {
+    if constexpr (std::is_same_v<T, float>)
+        return tanh_f(x);
+    else
+        return std::tanh(x);
 }
 
 template <class T>

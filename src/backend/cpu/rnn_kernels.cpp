@@ -17,13 +17,6 @@ namespace {
 // 1 / (1 + e^-x) = 1 / (2 + expm1(-x)): one exp-sized polynomial and one division.
 inline float sigmoid_f(float x) { return 1.0f / (2.0f + expm1_f(-x)); }
 
-// tanh |x| = -expm1(-2|x|) / (2 + expm1(-2|x|)): expm1 keeps the relative accuracy near 0,
-// where 1 - 2 / (1 + e^2x) would cancel, so no second formula is needed there.
-inline float tanh_f(float x) {
-    const float e = expm1_f(-2.0f * std::abs(x));
-    return std::copysign(-e / (2.0f + e), x);
-}
-
 template <class T>
 inline T sig(T x) {
     if constexpr (std::is_same_v<T, float>)
@@ -34,10 +27,7 @@ inline T sig(T x) {
 
 template <class T>
 inline T th(T x) {
-    if constexpr (std::is_same_v<T, float>)
-        return tanh_f(x);
-    else
-        return std::tanh(x);
+    return fast_tanh(x);
 }
 
 }  // namespace
