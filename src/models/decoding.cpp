@@ -11,6 +11,20 @@ namespace soma::models::detail {
 
 namespace {
 
+// The first pad_id of each row, or S: the lengths when none are given.
+std::vector<std::int64_t> lengths_before_pad(const Tensor& src, std::int64_t pad_id) {
+    const std::int64_t N = src.size(0), S = src.size(1);
+    const std::vector<std::int64_t> ids = src.to_vector<std::int64_t>();
+    std::vector<std::int64_t> lengths(N, S);
+    for (std::int64_t n = 0; n < N; ++n)
+        for (std::int64_t s = 0; s < S; ++s)
+            if (ids[n * S + s] == pad_id) {
+                lengths[n] = s;
+                break;
+            }
+    return lengths;
+}
+
 Tensor index_of(const std::vector<std::int64_t>& rows) {
     return from_vector(rows, {static_cast<std::int64_t>(rows.size())});
 }
@@ -55,6 +69,40 @@ void add_attention(Partial& p, const std::vector<float>& w, std::int64_t b, std:
 }
 
 }  // namespace
+
+void check_token_ids(const char* name, const Tensor& ids, std::int64_t vocab, const char* what) {
+    check(ids.defined() && ids.dim() == 2, name, ": ", what, " must be (N, length) token ids; got ",
+          ids.defined() ? ids.shape() : Shape{});
+    check(ids.dtype() == kInt64, name, ": ", what, " must be int64 token ids; got ", ids.dtype());
+    const std::vector<std::int64_t> v = ids.to_vector<std::int64_t>();
+    for (std::size_t i = 0; i < v.size(); ++i)
+        check(v[i] >= 0 && v[i] < vocab, name, ": ", what, " token ", v[i], " at row ",
+              static_cast<std::int64_t>(i) / ids.size(1), ", position ",
+              static_cast<std::int64_t>(i) % ids.size(1), " is out of range [0, ", vocab, ")");
+}
+
+std::vector<std::int64_t> source_lengths(const char* name, const Tensor& src, std::int64_t vocab,
+                                         const nn::Lengths& src_lengths, std::int64_t pad_id) {
+    check_token_ids(name, src, vocab, "source");
+    const std::int64_t N = src.size(0), S = src.size(1);
+    check(N > 0, name, ": empty batch (source ", src.shape(), ")");
+    check(S > 0, name, ": empty source (source ", src.shape(), ")");
+    std::vector<std::int64_t> lengths;
+    if (src_lengths.given()) {
+        lengths = src_lengths.values();
+        check(static_cast<std::int64_t>(lengths.size()) == N, name, ": src_lengths has ",
+              lengths.size(), " entries but the source has ", N, " rows");
+        for (std::int64_t n = 0; n < N; ++n)
+            check(lengths[n] >= 0 && lengths[n] <= S, name, ": src_lengths[", n, "] = ", lengths[n],
+                  " is outside [1, S = ", S, "]");
+    } else {
+        lengths = lengths_before_pad(src, pad_id);
+    }
+    for (std::int64_t n = 0; n < N; ++n)
+        check(lengths[n] > 0, name, ": empty source in row ", n,
+              src_lengths.given() ? " (src_lengths 0)" : " (it starts with pad_id)");
+    return lengths;
+}
 
 std::vector<Hypothesis> greedy_search(const SearchSpec& spec, std::int64_t max_len,
                                       const StepFn& step) {

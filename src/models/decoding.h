@@ -1,8 +1,9 @@
 #pragma once
-// Greedy and beam search for any autoregressive decoder (models::Seq2Seq,
-// models::TransformerSeq2Seq): the search is the same whatever the decoder's state, so the
-// models hand in one step over a batch of hypotheses and a way to reorder their state.
-// Internal to libsoma (src/models); the public API is the models' greedy_decode / beam_search.
+// What the sequence-to-sequence models (models::Seq2Seq, models::TransformerSeq2Seq) share: the
+// checks of token ids and source lengths, and greedy and beam search for any autoregressive
+// decoder (the search is the same whatever the decoder's state, so the models hand in one step
+// over a batch of hypotheses and a way to reorder their state). Internal to libsoma
+// (src/models); the public API is the models' own.
 
 #include <cstdint>
 #include <functional>
@@ -11,6 +12,16 @@
 #include "soma/models/seq2seq.h"
 
 namespace soma::models::detail {
+
+// ids must be (N, length) int64 with every id in [0, vocab); errors name the model (`name`),
+// `what` ("source", "tgt_in") and the first bad id's row and position.
+void check_token_ids(const char* name, const Tensor& ids, std::int64_t vocab, const char* what);
+
+// Each source row's length: src_lengths when given (one per row, each in [1, S]), else the
+// position of the row's first pad_id. Checks src (N >= 1 rows, S >= 1 ids in [0, vocab)) and
+// that no row is empty (attention over no key would give NaN).
+std::vector<std::int64_t> source_lengths(const char* name, const Tensor& src, std::int64_t vocab,
+                                         const nn::Lengths& src_lengths, std::int64_t pad_id);
 
 struct SearchSpec {
     const char* name;  // the model, for error messages

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "decoding.h"
 #include "soma/autograd.h"
 #include "soma/nn/loss.h"
 #include "soma/ops.h"
@@ -35,20 +36,6 @@ Seq2SeqOptions resolved(const Seq2SeqOptions& o) {
 
 std::int64_t encoder_width(const Seq2SeqOptions& o) {
     return o.hidden_size * (o.bidirectional ? 2 : 1);
-}
-
-// The first pad_id of each row, or S: the lengths when none are given.
-std::vector<std::int64_t> lengths_before_pad(const Tensor& src, std::int64_t pad_id) {
-    const std::int64_t N = src.size(0), S = src.size(1);
-    const std::vector<std::int64_t> ids = src.to_vector<std::int64_t>();
-    std::vector<std::int64_t> lengths(N, S);
-    for (std::int64_t n = 0; n < N; ++n)
-        for (std::int64_t s = 0; s < S; ++s)
-            if (ids[n * S + s] == pad_id) {
-                lengths[n] = s;
-                break;
-            }
-    return lengths;
 }
 
 }  // namespace
@@ -124,36 +111,10 @@ std::string Seq2Seq::extra_repr() const {
            ", attention=" + att[static_cast<int>(o_.attention)];
 }
 
-void Seq2Seq::check_ids(const Tensor& ids, std::int64_t vocab, const char* what) const {
-    check(ids.defined() && ids.dim() == 2, kName, ": ", what,
-          " must be (N, length) token ids; got ", ids.defined() ? ids.shape() : Shape{});
-    check(ids.dtype() == kInt64, kName, ": ", what, " must be int64 token ids; got ", ids.dtype());
-    const std::vector<std::int64_t> v = ids.to_vector<std::int64_t>();
-    for (std::size_t i = 0; i < v.size(); ++i)
-        check(v[i] >= 0 && v[i] < vocab, kName, ": ", what, " token ", v[i], " at row ",
-              static_cast<std::int64_t>(i) / ids.size(1), ", position ",
-              static_cast<std::int64_t>(i) % ids.size(1), " is out of range [0, ", vocab, ")");
-}
-
 EncoderMemory Seq2Seq::encode(const Tensor& src, const nn::Lengths& src_lengths) {
-    check_ids(src, o_.src_vocab, "source");
-    const std::int64_t N = src.size(0), S = src.size(1);
-    check(N > 0, kName, ": empty batch (source ", src.shape(), ")");
-    check(S > 0, kName, ": empty source (source ", src.shape(), ")");
     EncoderMemory m;
-    if (src_lengths.given()) {
-        m.lengths = src_lengths.values();
-        check(static_cast<std::int64_t>(m.lengths.size()) == N, kName, ": src_lengths has ",
-              m.lengths.size(), " entries but the source has ", N, " rows");
-        for (std::int64_t n = 0; n < N; ++n)
-            check(m.lengths[n] >= 0 && m.lengths[n] <= S, kName, ": src_lengths[", n,
-                  "] = ", m.lengths[n], " is outside [1, S = ", S, "]");
-    } else {
-        m.lengths = lengths_before_pad(src, o_.pad_id);
-    }
-    for (std::int64_t n = 0; n < N; ++n)
-        check(m.lengths[n] > 0, kName, ": empty source in row ", n,
-              src_lengths.given() ? " (src_lengths 0)" : " (it starts with pad_id)");
+    m.lengths = detail::source_lengths(kName, src, o_.src_vocab, src_lengths, o_.pad_id);
+    const std::int64_t N = src.size(0), S = src.size(1);
 
     const bool train = is_training();
     // src: (N, S) -> (N, S, E) -> encoder -> (N, S, D·H)
@@ -232,7 +193,7 @@ DecoderStep Seq2Seq::decode_step(const Tensor& token, DecoderState& st, const En
 
 Tensor Seq2Seq::forward(const Tensor& src, const nn::Lengths& src_lengths, const Tensor& tgt_in,
                         double teacher_forcing_ratio, Generator* gen) {
-    check_ids(tgt_in, o_.tgt_vocab, "tgt_in");
+    detail::check_token_ids(kName, tgt_in, o_.tgt_vocab, "tgt_in");
     check(tgt_in.size(1) > 0, kName, ": empty tgt_in ", tgt_in.shape(), " (it starts with <sos>)");
     check(teacher_forcing_ratio >= 0 && teacher_forcing_ratio <= 1, kName,
           ": teacher_forcing_ratio must be in [0, 1], got ", teacher_forcing_ratio);

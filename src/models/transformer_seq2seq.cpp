@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <utility>
 
+#include "decoding.h"
 #include "soma/autograd.h"
 #include "soma/nn/init.h"
 #include "soma/nn/positional.h"
@@ -69,20 +70,6 @@ std::shared_ptr<nn::Module> positional(const TransformerSeq2SeqOptions& o) {
     if (o.positional == PositionalEncoding::Learned)
         return std::make_shared<nn::LearnedPositionalEncoding>(p);
     return std::make_shared<nn::SinusoidalPositionalEncoding>(p);
-}
-
-// The first pad_id of each row, or S: the lengths when none are given.
-std::vector<std::int64_t> lengths_before_pad(const Tensor& src, std::int64_t pad_id) {
-    const std::int64_t N = src.size(0), S = src.size(1);
-    const std::vector<std::int64_t> ids = src.to_vector<std::int64_t>();
-    std::vector<std::int64_t> lengths(N, S);
-    for (std::int64_t n = 0; n < N; ++n)
-        for (std::int64_t s = 0; s < S; ++s)
-            if (ids[n * S + s] == pad_id) {
-                lengths[n] = s;
-                break;
-            }
-    return lengths;
 }
 
 // (N, S) int64, 1 from each row's length on: a key padding mask.
@@ -156,16 +143,10 @@ std::string TransformerSeq2Seq::extra_repr() const {
 }
 
 void TransformerSeq2Seq::check_ids(const Tensor& ids, std::int64_t vocab, const char* what) const {
-    check(ids.defined() && ids.dim() == 2, kName, ": ", what,
-          " must be (N, length) token ids; got ", ids.defined() ? ids.shape() : Shape{});
-    check(ids.dtype() == kInt64, kName, ": ", what, " must be int64 token ids; got ", ids.dtype());
+    detail::check_token_ids(kName, ids, vocab, what);
+    // The positional encoding covers max_len positions.
     check(ids.size(1) <= o_.max_len, kName, ": ", what, " has ", ids.size(1),
           " positions, more than max_len ", o_.max_len);
-    const std::vector<std::int64_t> v = ids.to_vector<std::int64_t>();
-    for (std::size_t i = 0; i < v.size(); ++i)
-        check(v[i] >= 0 && v[i] < vocab, kName, ": ", what, " token ", v[i], " at row ",
-              static_cast<std::int64_t>(i) / ids.size(1), ", position ",
-              static_cast<std::int64_t>(i) % ids.size(1), " is out of range [0, ", vocab, ")");
 }
 
 Tensor TransformerSeq2Seq::embed(nn::Embedding& table, const Tensor& ids) {
@@ -175,24 +156,9 @@ Tensor TransformerSeq2Seq::embed(nn::Embedding& table, const Tensor& ids) {
 
 TransformerMemory TransformerSeq2Seq::encode(const Tensor& src, const nn::Lengths& src_lengths) {
     check_ids(src, o_.src_vocab, "source");
-    const std::int64_t N = src.size(0), S = src.size(1);
-    check(N > 0, kName, ": empty batch (source ", src.shape(), ")");
-    check(S > 0, kName, ": empty source (source ", src.shape(), ")");
+    const std::int64_t S = src.size(1);
     TransformerMemory m;
-    if (src_lengths.given()) {
-        m.lengths = src_lengths.values();
-        check(static_cast<std::int64_t>(m.lengths.size()) == N, kName, ": src_lengths has ",
-              m.lengths.size(), " entries but the source has ", N, " rows");
-        for (std::int64_t n = 0; n < N; ++n)
-            check(m.lengths[n] >= 0 && m.lengths[n] <= S, kName, ": src_lengths[", n,
-                  "] = ", m.lengths[n], " is outside [1, S = ", S, "]");
-    } else {
-        m.lengths = lengths_before_pad(src, o_.pad_id);
-    }
-    // A row without keys would give NaN (a softmax over nothing).
-    for (std::int64_t n = 0; n < N; ++n)
-        check(m.lengths[n] > 0, kName, ": empty source in row ", n,
-              src_lengths.given() ? " (src_lengths 0)" : " (it starts with pad_id)");
+    m.lengths = detail::source_lengths(kName, src, o_.src_vocab, src_lengths, o_.pad_id);
     m.key_padding_mask = padding_after(m.lengths, S);  // (N, S)
     // src: (N, S) -> (N, S, d_model) -> memory (N, S, d_model)
     m.memory = encoder.forward(embed(src_embedding, src), Tensor(), m.key_padding_mask);

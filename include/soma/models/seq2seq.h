@@ -145,7 +145,6 @@ public:
     nn::Linear readout;                                // [s_t, c_t] -> tgt_vocab
 
 private:
-    void check_ids(const Tensor& ids, std::int64_t vocab, const char* what) const;
     Seq2SeqOptions o_;
 };
 
