@@ -62,7 +62,7 @@ format:
 # memory: a clang build with ASan and UBSan in build-fuzz/ (clang, its runtimes and libomp are
 # installed first), then each harness for FUZZ_S seconds from its seed corpus in
 # tests/fuzz/corpus/ (new inputs go to build-fuzz/corpus/, crashes to build-fuzz/). A finding
-# stops the run with a non-zero status. CI runs it with FUZZ_S=15.
+# stops the run with a non-zero status. CI runs it with FUZZ_S=10.
 FUZZ_S ?= 60
 FUZZERS := safetensors checkpoint idx csv
 fuzz:
