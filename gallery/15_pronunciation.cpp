@@ -47,6 +47,21 @@ double monotonic_fraction(const std::vector<models::Hypothesis>& hs) {
     return steps ? static_cast<double>(forward) / steps : 0.0;
 }
 
+// How far the attention travels along a spelling: (the last step's most attended letter - the
+// first step's) / (letters - 1), averaged over words of two or more letters. A peak stuck on one
+// letter is monotonic too; this tells it from a reading of the whole word (1).
+double attention_span(const std::vector<models::Hypothesis>& hs) {
+    double sum = 0;
+    std::int64_t words = 0;
+    for (const auto& h : hs) {
+        const std::int64_t letters = h.attention.size(1);
+        if (letters < 2) continue;
+        const std::vector<std::int64_t> p = argmax(h.attention, 1).to_vector<std::int64_t>();
+        sum += static_cast<double>(p.back() - p.front()) / (letters - 1), ++words;
+    }
+    return words ? sum / words : 0.0;
+}
+
 // n held-out words spread evenly over the (alphabetical) list, so they are not all "'cause",
 // "'m", "a" ...
 data::WordsWithReferences spread_words(const data::WordsWithReferences& w, std::size_t n) {
@@ -145,7 +160,7 @@ Result run_pronunciation(Context& ctx) {
     // How the attention reads the spellings: on the scored words, greedily.
     std::vector<models::Hypothesis> greedy =
         model.greedy_decode(spellings_batch(scored.spellings), {}, 40);
-    const double monotonic = monotonic_fraction(greedy);
+    const double monotonic = monotonic_fraction(greedy), span = attention_span(greedy);
 
     // The alignment of the first new word: rows phonemes (first at the top), columns letters.
     const models::Hypothesis& drawn = new_out[0].front();
@@ -193,10 +208,12 @@ Result run_pronunciation(Context& ctx) {
     result.metrics["val_wer"] = rates.word_error_rate();
     result.metrics["val_per"] = rates.phoneme_error_rate();
     result.metrics["monotonic_attention"] = monotonic;
+    result.metrics["attention_span"] = span;
     result.metrics["first_loss"] = losses.front();
     result.metrics["last_loss"] = losses.back();
     // Learned: most phonemes right on words it never saw, read left to right.
-    result.ok = rates.phoneme_error_rate() < (ctx.quick ? 0.6 : 0.3) && monotonic > 0.9;
+    result.ok =
+        rates.phoneme_error_rate() < (ctx.quick ? 0.6 : 0.3) && monotonic > 0.9 && span > 0.5;
     result.summary = strf(
         "GRU encoder-decoder with attention, %d steps on CMUdict: %zu unseen words at WER "
         "%.1f%%, PER %.1f%% (greedy); attention reads left to right at %.0f%% of steps; "

@@ -8,6 +8,20 @@
 
 namespace soma::nn {
 
+namespace {
+
+// PyTorch's recipe for convolutions of either direction: kaiming_uniform_ with a = sqrt(5) is
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias uses the same bound.
+void reset_like_pytorch(Tensor& weight, Tensor& bias, Generator* gen) {
+    init::kaiming_uniform_(weight, {.a = std::sqrt(5.0), .gen = gen});
+    if (bias.defined()) {
+        double fan_in = static_cast<double>(init::calculate_fan_in_and_fan_out(weight).first);
+        init::uniform_(bias, -1.0 / std::sqrt(fan_in), 1.0 / std::sqrt(fan_in), gen);
+    }
+}
+
+}  // namespace
+
 ConvNd::ConvNd(int nd, const char* name, const ConvOptions& o)
     : nd_(nd), in_(o.in_channels), out_(o.out_channels), groups_(o.groups), padding_(o.padding) {
     check(in_ > 0 && out_ > 0, name, ": in_channels and out_channels must be positive, got ", in_,
@@ -34,15 +48,7 @@ ConvNd::ConvNd(int nd, const char* name, const ConvOptions& o)
     if (bias.defined()) bias.requires_grad_();
 }
 
-void ConvNd::reset_parameters(Generator* gen) {
-    // PyTorch's recipe: kaiming_uniform_ with a = sqrt(5) is U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-    // and the bias uses the same bound.
-    init::kaiming_uniform_(weight, {.a = std::sqrt(5.0), .gen = gen});
-    if (bias.defined()) {
-        double fan_in = static_cast<double>(init::calculate_fan_in_and_fan_out(weight).first);
-        init::uniform_(bias, -1.0 / std::sqrt(fan_in), 1.0 / std::sqrt(fan_in), gen);
-    }
-}
+void ConvNd::reset_parameters(Generator* gen) { reset_like_pytorch(weight, bias, gen); }
 
 Tensor ConvNd::forward(const Tensor& x) {
     const SpatialArg stride(stride_), dilation(dilation_);
@@ -115,12 +121,9 @@ ConvTransposeNd::ConvTransposeNd(int nd, const char* name, const ConvTransposeOp
 }
 
 void ConvTransposeNd::reset_parameters(Generator* gen) {
-    // As for Conv: the fan-in of a (in, out / groups, *k) weight is out / groups * prod(k).
-    init::kaiming_uniform_(weight, {.a = std::sqrt(5.0), .gen = gen});
-    if (bias.defined()) {
-        double fan_in = static_cast<double>(init::calculate_fan_in_and_fan_out(weight).first);
-        init::uniform_(bias, -1.0 / std::sqrt(fan_in), 1.0 / std::sqrt(fan_in), gen);
-    }
+    // As for Conv: the fan-in of a (in, out / groups, *k) weight is out / groups * prod(k),
+    // which is what calculate_fan_in_and_fan_out reads from dims 1 and up.
+    reset_like_pytorch(weight, bias, gen);
 }
 
 Tensor ConvTransposeNd::run(const Tensor& x,
