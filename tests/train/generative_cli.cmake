@@ -71,6 +71,9 @@ soma_fails(1 ARGS train gan --pack 3 --batch-size 64 --out ${WORK}/bad
            WORDS "multiple of pack")
 soma_fails(1 ARGS train vae --dataset ring --out ${WORK}/bad WORDS "dataset must be fmnist")
 soma_fails(1 ARGS train vae --resume ${ckpt} --out ${WORK}/bad WORDS "holds a gan model, not a vae")
+soma_fails(1 ARGS train vae --data ${WORK}/nowhere --out ${WORK}/bad WORDS "${WORK}/nowhere")
+soma_fails(1 ARGS train gan --dataset fmnist --data ${WORK}/nowhere --out ${WORK}/bad
+           WORDS "${WORK}/nowhere")
 
 # ---- a VAE on Fashion-MNIST: one tiny epoch, a PNG grid and the samples tensor -----------------
 if(NOT EXISTS /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz)
