@@ -33,6 +33,11 @@ Command add_g2p(CLI::App& root, const Globals& globals);
 Command add_train_csv(CLI::App& train_app, const Globals& globals);
 // `soma train g2p`, a subcommand of `soma train`.
 Command add_train_g2p(CLI::App& train_app, const Globals& globals);
+// `soma train vae` and `soma train gan`, subcommands of `soma train`; `soma sample` draws from
+// what they trained.
+Command add_train_vae(CLI::App& train_app, const Globals& globals);
+Command add_train_gan(CLI::App& train_app, const Globals& globals);
+Command add_sample(CLI::App& root, const Globals& globals);
 
 // Accepts a finite number > 0 (CLI11's PositiveNumber lets inf and nan through, and its message
 // prints the largest double).

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     std::vector<Command> commands = {
         add_gallery(app, globals), add_train(app, globals),   add_eval(app, globals),
         add_inspect(app, globals), add_predict(app, globals), add_g2p(app, globals),
+        add_sample(app, globals),
     };
     try {
         app.parse(argc, argv);

@@ -79,7 +79,8 @@ Command add_train(CLI::App& root, const Globals& globals) {
         "train", "Train a model from a recipe (checkpoints, metrics and curves in --out)");
     app->require_subcommand(1);
     std::vector<Command> recipes = {add_train_fmnist(*app, globals), add_train_csv(*app, globals),
-                                    add_train_g2p(*app, globals)};
+                                    add_train_g2p(*app, globals), add_train_vae(*app, globals),
+                                    add_train_gan(*app, globals)};
     app->footer(
         "Every recipe runs on one engine: a progress bar, metrics.jsonl, curves.svg, an atomic "
         "checkpoint per epoch (--resume continues it exactly), early stopping on the "

@@ -108,3 +108,9 @@ add_test(NAME cli.train_csv_sklearn
                  -DWORK=${PROJECT_BINARY_DIR}/cli_train_csv_sklearn_work
                  -P ${PROJECT_SOURCE_DIR}/tests/models/train_csv_sklearn_cli.cmake)
 set_tests_properties(cli.train_csv_sklearn PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:")
+
+# `soma train gan/vae` and `soma sample`: a ring GAN always; a VAE when Fashion-MNIST is there.
+add_test(NAME cli.generative
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_generative_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/train/generative_cli.cmake)

@@ -34,4 +34,24 @@ std::string Flatten::extra_repr() const {
     return "start_dim=" + std::to_string(start_dim) + ", end_dim=" + std::to_string(end_dim);
 }
 
+Unflatten::Unflatten(std::vector<std::int64_t> sizes_) : sizes(std::move(sizes_)) {
+    check(!sizes.empty(), "Unflatten: needs at least one size");
+    for (std::int64_t s : sizes) check(s > 0, "Unflatten: sizes must be positive, got ", s);
+}
+
+Tensor Unflatten::forward(const Tensor& x) {
+    std::int64_t n = 1;
+    for (std::int64_t s : sizes) n *= s;
+    check(x.dim() == 2 && x.size(1) == n, "Unflatten: expects (N, ", n, "), got ", x.shape());
+    Shape out{x.size(0)};
+    for (std::int64_t s : sizes) out.push_back(s);
+    return x.reshape(out);
+}
+
+std::string Unflatten::extra_repr() const {
+    std::string s = "sizes=(";
+    for (std::size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+    return s + ")";
+}
+
 }  // namespace soma::nn

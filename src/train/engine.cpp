@@ -258,6 +258,7 @@ private:
             write_metrics(path("metrics.jsonl"), result_.history);
             save_curves_svg(path("curves.svg"), result_.history, o_.title);
         }
+        if (o_.on_epoch) o_.on_epoch(result_.history);
         return stop;
     }
 

@@ -85,4 +85,15 @@ public:
     std::int64_t start_dim, end_dim;
 };
 
+// Flatten's inverse along dim 1, like torch.nn.Unflatten(1, sizes): (N, prod(sizes)) ->
+// (N, *sizes), e.g. a decoder's (N, 3136) features into (N, 64, 7, 7) maps.
+class Unflatten : public Module {
+public:
+    explicit Unflatten(std::vector<std::int64_t> sizes);
+    Tensor forward(const Tensor& x) override;
+    std::string type_name() const override { return "Unflatten"; }
+    std::string extra_repr() const override;
+    std::vector<std::int64_t> sizes;
+};
+
 }  // namespace soma::nn

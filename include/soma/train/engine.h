@@ -108,6 +108,11 @@ struct FitOptions {
     bool terminal = false;             // draw the progress bar in place (else plain lines)
     // After every training batch (tests stop runs with it).
     std::function<void(const EpochState&)> on_batch = nullptr;
+    // After every finished epoch, once its record and files are written, with the history so
+    // far (the epoch just finished last): for a recipe's own figures (sample grids, loss
+    // curves). It may switch the model's mode but must not draw from the default generator:
+    // the checkpoint is already written, so a resumed run would differ.
+    std::function<void(const std::vector<EpochRecord>& history)> on_epoch = nullptr;
 };
 
 struct FitResult {
