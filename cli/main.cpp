@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
         add_gallery(app, globals), add_train(app, globals),   add_eval(app, globals),
         add_inspect(app, globals), add_predict(app, globals), add_g2p(app, globals),
     };
+    commands.push_back(add_eval_generative(app, globals));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
