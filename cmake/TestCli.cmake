@@ -15,7 +15,7 @@ if(NOT version STREQUAL "soma ${VERSION}\n")
 endif()
 
 run_soma(help --help)
-foreach(word gallery train eval inspect predict --threads --version)
+foreach(word gallery train eval eval-generative inspect predict --threads --version)
     string(FIND "${help}" "${word}" _at)
     if(_at EQUAL -1)
         message(FATAL_ERROR "`soma --help` does not mention ${word}:\n${help}")
@@ -30,7 +30,8 @@ endif()
 # Usage errors exit with 2 and say what was wrong, before any work; numbers must be finite.
 foreach(args "train;fmnist;--epochs;0" "train;fmnist;--lr;-1" "train;fmnist;--lr;inf"
              "train;fmnist;--lr;nan" "train;fmnist;--optimizer;lbfgs" "train;fmnist;--seed;-1"
-             "train;csv;x.csv;--target;y;--seed;1.5" "train" "frobnicate")
+             "train;csv;x.csv;--target;y;--seed;1.5" "train" "frobnicate"
+             "eval-generative;--real;train" "eval-generative;--real;val;--classifier;x")
     execute_process(COMMAND ${SOMA} ${args} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
                     RESULT_VARIABLE _rc)
     if(NOT _rc EQUAL 2)
