@@ -21,7 +21,8 @@ namespace {
 using data::datasets::Split;
 
 struct EvalGenerativeArgs {
-    std::string samples, classifier, reference = "test", real, root = data::datasets::kFashionMnistRoot;
+    std::string samples, classifier, reference = "test", real,
+                                     root = data::datasets::kFashionMnistRoot;
     std::int64_t n = 0;
     bool json = false;
     int threads = 0;
@@ -76,9 +77,10 @@ void print_text(const EvalGenerativeArgs& a, const std::string& source,
                     r.floor_frechet);
     std::printf("  classifier score of the test images: %.4f, confident: %.1f%%\n",
                 r.test_score.score, 100 * r.test_score.confident);
-    std::printf("  summed pixel entropy of the test images (no summed-BCE VAE gets below): %.2f "
-                "nats per image\n",
-                r.test_pixel_entropy);
+    std::printf(
+        "  summed pixel entropy of the test images (no summed-BCE VAE gets below): %.2f "
+        "nats per image\n",
+        r.test_pixel_entropy);
 }
 
 int run_eval_generative(const EvalGenerativeArgs& a) {
@@ -86,8 +88,8 @@ int run_eval_generative(const EvalGenerativeArgs& a) {
     try {
         check(a.samples.empty() != a.real.empty(),
               "give either a samples file or --real (real images as the samples), not both");
-        check(a.real.empty() || a.real != a.reference, "--real ", a.real,
-              " would compare the ", a.reference, " set with itself; use the other split");
+        check(a.real.empty() || a.real != a.reference, "--real ", a.real, " would compare the ",
+              a.reference, " set with itself; use the other split");
         Tensor images;
         std::string source;
         if (!a.real.empty()) {

@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
     set_num_threads(threads);
 
     using data::datasets::FashionMNIST;
-    const FashionMNIST train_set, test_set(data::datasets::kFashionMnistRoot,
-                                           data::datasets::Split::Test);
+    const FashionMNIST train_set,
+        test_set(data::datasets::kFashionMnistRoot, data::datasets::Split::Test);
     const Tensor x_train = train_set.images();  // (60000, 1, 28, 28) in [0, 1]
     const Tensor x_test = test_set.images();    // (10000, 1, 28, 28)
     const std::int64_t n_train = x_train.size(0), n_test = x_test.size(0), batch = 128;
@@ -79,8 +79,9 @@ int main(int argc, char** argv) {
                     total / static_cast<double>(n_train), test_loss, seconds());
         std::fflush(stdout);
     }
-    std::printf("soma vae: %d epochs, final test loss %.2f per image, %.1f s on %d thread(s), "
-                "seed %llu\n",
-                epochs, test_loss, seconds(), threads, static_cast<unsigned long long>(seed));
+    std::printf(
+        "soma vae: %d epochs, final test loss %.2f per image, %.1f s on %d thread(s), "
+        "seed %llu\n",
+        epochs, test_loss, seconds(), threads, static_cast<unsigned long long>(seed));
     return 0;
 }

@@ -46,16 +46,16 @@ Tensor load_samples(const std::string& path) {
     const Tensor* found = file.tensors.find("samples");
     if (found == nullptr) {
         std::string names;
-        for (const auto& [name, t] : file.tensors.items()) names += (names.empty() ? "" : ", ") + name;
+        for (const auto& [name, t] : file.tensors.items())
+            names += (names.empty() ? "" : ", ") + name;
         fail("load_samples: '", path, "' has no tensor named 'samples' (it has: ",
              names.empty() ? std::string("none") : names, ")");
     }
     const Tensor& s = *found;
     check(s.dtype() == kFloat32 || s.dtype() == kFloat64, "load_samples: '", path,
           "': 'samples' is ", dtype_name(s.dtype()), ", expected float32 images");
-    check(s.dim() == 4 && s.size(1) == 1 && s.size(2) == 28 && s.size(3) == 28,
-          "load_samples: '", path, "': 'samples' has shape ", s.shape(),
-          ", expected (n, 1, 28, 28)");
+    check(s.dim() == 4 && s.size(1) == 1 && s.size(2) == 28 && s.size(3) == 28, "load_samples: '",
+          path, "': 'samples' has shape ", s.shape(), ", expected (n, 1, 28, 28)");
     check(s.size(0) >= 2, "load_samples: '", path, "': ", s.size(0),
           " images; a covariance needs at least 2");
     const Tensor images = s.to(kFloat32).contiguous();
@@ -94,14 +94,13 @@ GenerativeReport evaluate_generative(const Tensor& images, const GenerativeEvalO
     if (o.floor) {
         const Tensor all = fmnist_normalized(other, o.root)->inputs();
         r.floor_size = std::min(r.samples, all.size(0));
-        const FeaturesAndLogits floor =
-            features_and_logits(*model, all.narrow(0, 0, r.floor_size));
+        const FeaturesAndLogits floor = features_and_logits(*model, all.narrow(0, 0, r.floor_size));
         r.floor_frechet = frechet_distance(real_stats, gaussian_stats(floor.features));
         if (other == Split::Test && r.floor_size == all.size(0)) test_logits = floor.logits;
     }
     if (!test_logits.defined())
-        test_logits = features_and_logits(*model, fmnist_normalized(Split::Test, o.root)->inputs())
-                          .logits;
+        test_logits =
+            features_and_logits(*model, fmnist_normalized(Split::Test, o.root)->inputs()).logits;
     r.test_score = classifier_score(test_logits, o.threshold);
     r.test_pixel_entropy = summed_pixel_entropy(fmnist_images(Split::Test, 0, o.root));
     return r;

@@ -18,9 +18,9 @@
 // LAPACK's symmetric eigensolver (divide and conquer), exported by OpenBLAS; lapacke.h is not
 // installed with it, so the Fortran symbol is declared here. The trailing lengths are the
 // hidden lengths of the two character arguments that gfortran passes.
-extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a,
-                        const int* lda, double* w, double* work, const int* lwork, int* iwork,
-                        const int* liwork, int* info, std::size_t jobz_len, std::size_t uplo_len);
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
+                        double* w, double* work, const int* lwork, int* iwork, const int* liwork,
+                        int* info, std::size_t jobz_len, std::size_t uplo_len);
 
 namespace soma::train {
 
@@ -50,8 +50,7 @@ std::vector<double> eigh(std::vector<double>& a, int n, bool vectors) {
 }  // namespace
 
 GaussianStats gaussian_stats(const Tensor& features) {
-    check(features.dim() == 2, "frechet_distance: features must be (N, D), got ",
-          features.shape());
+    check(features.dim() == 2, "frechet_distance: features must be (N, D), got ", features.shape());
     const std::int64_t n = features.size(0), d = features.size(1);
     check(n >= 2, "frechet_distance: a covariance needs at least 2 samples, got ", n);
     check(d >= 1, "frechet_distance: features have no dimensions");
@@ -96,8 +95,8 @@ double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
     // c = V Σb Vᵀ, then m = Λ^½ c Λ^½.
     std::vector<double> tmp(d * d), m(d * d);
     const std::vector<double> cov_b = b.cov.contiguous().to_vector<double>();
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, v.data(), n,
-                cov_b.data(), n, 0.0, tmp.data(), n);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, v.data(), n, cov_b.data(),
+                n, 0.0, tmp.data(), n);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1.0, tmp.data(), n, v.data(), n,
                 0.0, m.data(), n);
     std::vector<double> root(d);
@@ -111,8 +110,8 @@ double frechet_distance(const GaussianStats& a, const GaussianStats& b) {
 
 double frechet_distance(const Tensor& features_a, const Tensor& features_b) {
     check(features_a.dim() == 2 && features_b.dim() == 2,
-          "frechet_distance: features must be (N, D) and (M, D), got ", features_a.shape(),
-          " and ", features_b.shape());
+          "frechet_distance: features must be (N, D) and (M, D), got ", features_a.shape(), " and ",
+          features_b.shape());
     check(features_a.size(1) == features_b.size(1), "frechet_distance: the feature sets have ",
           features_a.size(1), " and ", features_b.size(1), " dimensions");
     return frechet_distance(gaussian_stats(features_a), gaussian_stats(features_b));

@@ -75,8 +75,7 @@ FeaturesAndLogits features_and_logits(nn::Sequential& model, const Tensor& image
     return {.features = cat(features, 0), .logits = cat(logits, 0)};
 }
 
-Tensor penultimate_features(nn::Sequential& model, const Tensor& images,
-                            std::int64_t batch_size) {
+Tensor penultimate_features(nn::Sequential& model, const Tensor& images, std::int64_t batch_size) {
     return features_and_logits(model, images, batch_size).features;
 }
 

@@ -50,8 +50,11 @@ TEST_F(SamplesFile, ReadsWhatSomaSampleWrites) {
 }
 
 TEST_F(SamplesFile, RefusesWhatIsNotImages) {
-    expect_error([&] { load_samples(write(zeros({3, 1, 28, 28}), "images")); },
-                 "no tensor named 'samples' (it has: images)");
+    expect_error(
+        [&] {
+            load_samples(write(zeros({3, 1, 28, 28}), "images"));
+        },
+        "no tensor named 'samples' (it has: images)");
     expect_error([&] { load_samples(write(zeros({3, 784}))); }, "expected (n, 1, 28, 28)");
     expect_error([&] { load_samples(write(zeros({3, 3, 28, 28}))); }, "expected (n, 1, 28, 28)");
     expect_error([&] { load_samples(write(zeros({1, 1, 28, 28}))); }, "at least 2");
@@ -112,11 +115,12 @@ TEST_F(GenerativeReportTest, RefusesOtherClassifiers) {
     const Tensor images = full({2, 1, 28, 28}, 0.5);
     expect_error([&] { evaluate_generative(images, {.classifier = classifier("mlp")}); },
                  "holds a 'mlp' model");
+    expect_error([&] { evaluate_generative(images, {.classifier = classifier("cnn", false)}); },
+                 "names no model");
     expect_error(
-        [&] { evaluate_generative(images, {.classifier = classifier("cnn", false)}); },
-        "names no model");
-    expect_error(
-        [&] { evaluate_generative(zeros({2, 784}), {.classifier = classifier("cnn")}); },
+        [&] {
+            evaluate_generative(zeros({2, 784}), {.classifier = classifier("cnn")});
+        },
         "(n, 1, 28, 28)");
 }
 

@@ -84,7 +84,7 @@ TEST(FrechetDistance, ShiftedMeansGiveSquaredShift) {
 TEST(FrechetDistance, ScaledCovarianceOfOneDimension) {
     // One dimension: (μa − μb)² + (σa − σb)², with σ the unbiased standard deviations.
     const Tensor a = tensor({{1.0}, {2.0}, {3.0}, {4.0}}, kFloat64);  // mean 2.5, var 5/3
-    const Tensor b = a * 3 + 1;                                        // mean 8.5, var 15
+    const Tensor b = a * 3 + 1;                                       // mean 8.5, var 15
     const double expected = 36.0 + std::pow(std::sqrt(15.0) - std::sqrt(5.0 / 3.0), 2);
     EXPECT_NEAR(frechet_distance(a, b), expected, 1e-12);
 }

@@ -49,8 +49,8 @@ struct GenerativeReport {
     // With options.floor: floor_size real images of the other split vs the reference set.
     std::int64_t floor_size = 0;
     double floor_frechet = 0;
-    ClassifierScore test_score;       // of the 10,000 test images (the classifier never saw them)
-    double test_pixel_entropy = 0;    // summed_pixel_entropy of the test images, nats per image
+    ClassifierScore test_score;     // of the 10,000 test images (the classifier never saw them)
+    double test_pixel_entropy = 0;  // summed_pixel_entropy of the test images, nats per image
 };
 
 // images: (n, 1, 28, 28) in [0, 1]. Throws soma::Error if the classifier checkpoint is not
