@@ -26,6 +26,7 @@ Command add_train(CLI::App& root, const Globals& globals);
 // The recipes, subcommands of `soma train` (train.cpp registers them).
 Command add_train_fmnist(CLI::App& train_app, const Globals& globals);
 Command add_eval(CLI::App& root, const Globals& globals);
+Command add_eval_generative(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
 Command add_predict(CLI::App& root, const Globals& globals);
 Command add_g2p(CLI::App& root, const Globals& globals);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
         add_inspect(app, globals), add_predict(app, globals), add_g2p(app, globals),
         add_sample(app, globals),
     };
+    commands.push_back(add_eval_generative(app, globals));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

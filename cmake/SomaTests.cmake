@@ -69,6 +69,15 @@ add_test(NAME cli.train_and_eval
                  -P ${PROJECT_SOURCE_DIR}/tests/train/train_cli.cmake)
 set_tests_properties(cli.train_and_eval PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:")
 
+if(SOMA_PYTHON3)
+    add_test(NAME cli.eval_generative
+             COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli> -DPYTHON=${SOMA_PYTHON3}
+                     -DWRITE=${PROJECT_SOURCE_DIR}/tests/train/write_samples.py
+                     -DWORK=${PROJECT_BINARY_DIR}/cli_eval_generative_work
+                     -P ${PROJECT_SOURCE_DIR}/tests/train/eval_generative_cli.cmake)
+    set_tests_properties(cli.eval_generative PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:")
+endif()
+
 # Installs this build into a temporary prefix and builds tests/install against it twice:
 # with find_package(soma) and with pkg-config.
 add_test(NAME install.consumer

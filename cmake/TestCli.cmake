@@ -15,7 +15,7 @@ if(NOT version STREQUAL "soma ${VERSION}\n")
 endif()
 
 run_soma(help --help)
-foreach(word gallery train eval inspect predict sample --threads --version)
+foreach(word gallery train eval eval-generative inspect predict sample --threads --version)
     string(FIND "${help}" "${word}" _at)
     if(_at EQUAL -1)
         message(FATAL_ERROR "`soma --help` does not mention ${word}:\n${help}")
@@ -32,7 +32,8 @@ foreach(args "train;fmnist;--epochs;0" "train;fmnist;--lr;-1" "train;fmnist;--lr
              "train;fmnist;--lr;nan" "train;fmnist;--optimizer;lbfgs" "train;fmnist;--seed;-1"
              "train;csv;x.csv;--target;y;--seed;1.5" "train" "frobnicate"
              "train;vae;--epochs;0" "train;vae;--model;rnn" "train;gan;--dataset;moons"
-             "train;gan;--pack;0" "sample" "sample;missing.safetensors")
+             "train;gan;--pack;0" "sample" "sample;missing.safetensors"
+             "eval-generative;--real;train" "eval-generative;--real;val;--classifier;x")
     execute_process(COMMAND ${SOMA} ${args} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
                     RESULT_VARIABLE _rc)
     if(NOT _rc EQUAL 2)

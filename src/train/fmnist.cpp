@@ -254,16 +254,16 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
     return run;
 }
 
-EvalResult evaluate_fmnist(const std::string& path, std::string& model_name,
-                           const std::string& root, std::int64_t test_size) {
+std::shared_ptr<nn::Sequential> load_fmnist_model(const std::string& path,
+                                                  std::string& model_name) {
     const io::Metadata meta = io::load_safetensors(path).metadata;
     if (model_name.empty()) {
         auto it = meta.find("model");
-        check(it != meta.end(), "evaluate_fmnist: '", path,
+        check(it != meta.end(), "load_fmnist_model: '", path,
               "' does not name its model in the metadata; pass one (--model)");
         model_name = it->second;
     } else if (auto it = meta.find("model"); it != meta.end()) {
-        check(it->second == model_name, "evaluate_fmnist: '", path, "' holds a ", it->second,
+        check(it->second == model_name, "load_fmnist_model: '", path, "' holds a ", it->second,
               " model, not ", model_name);
     }
     auto model = models::fmnist_model(model_name);
@@ -272,6 +272,12 @@ EvalResult evaluate_fmnist(const std::string& path, std::string& model_name,
         io::load_checkpoint(path, *model);
     else
         io::load_module(*model, path);
+    return model;
+}
+
+EvalResult evaluate_fmnist(const std::string& path, std::string& model_name,
+                           const std::string& root, std::int64_t test_size) {
+    auto model = load_fmnist_model(path, model_name);
     auto test_set = first(fmnist_normalized(Split::Test, root), test_size);
     return evaluate_classifier(*model, eval_loader(test_set), kClasses);
 }

@@ -94,6 +94,11 @@ inline constexpr double kFmnistMean = 0.2860, kFmnistStd = 0.3530;
 std::shared_ptr<const data::TensorDataset> fmnist_normalized(
     data::datasets::Split split, const std::string& root = data::datasets::kFashionMnistRoot);
 
+// The classifier a checkpoint of train_fmnist, its best.safetensors or a file of
+// io::save_module holds, with its weights. model_name: empty to take it from the file's
+// metadata (an error if the file names none); filled in on return.
+std::shared_ptr<nn::Sequential> load_fmnist_model(const std::string& path, std::string& model_name);
+
 // Evaluates a checkpoint of train_fmnist, its best.safetensors or a file of io::save_module on
 // the test set. model_name: empty to take it from the file's metadata; filled in on return.
 EvalResult evaluate_fmnist(const std::string& path, std::string& model_name,
