@@ -24,6 +24,7 @@ Entry vae_entry();                // 13_vae.cpp
 Entry seq2seq_entry();            // 14_seq2seq.cpp
 Entry pronunciation_entry();      // 15_pronunciation.cpp
 Entry gan_entry();                // 16_gan.cpp
+Entry gan_fmnist_entry();         // 17_gan_fmnist.cpp
 
 // Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
 // /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and
