@@ -2,8 +2,12 @@
 // The `soma` command's subcommands. Each lives in its own file and registers itself with an
 // add_<name>() function; main() parses the command line and runs the chosen one.
 
+#include <soma/train/progress.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
+#include <iostream>
 #include <set>
 #include <string>
 
@@ -55,5 +59,18 @@ int stopped_exit_code();
 // The long names of the options given on `app`'s command line, as settings field names
 // ("--batch-size" -> "batch_size"), for --resume's contradiction check.
 std::set<std::string> given_settings(const CLI::App& app);
+
+// A recipe's options as every `soma train NAME --resume` command runs them: progress on stdout
+// (a bar in place on a terminal) and the settings given on `app`'s command line.
+template <class RecipeOptions>
+RecipeOptions on_console(RecipeOptions o, const CLI::App& app) {
+    o.log = &std::cout;
+    o.terminal = train::stdout_is_terminal();
+    o.given = given_settings(app);
+    return o;
+}
+// After a stopped run: how to resume it ("soma train NAME --resume CHECKPOINT --epochs N"), and
+// the exit code (stopped_exit_code()).
+int report_stopped(const std::string& recipe, const std::string& checkpoint, std::int64_t epochs);
 
 }  // namespace soma::cli

@@ -3,6 +3,7 @@
 
 #include <soma/error.h>
 #include <soma/train/engine.h>
+#include <soma/train/progress.h>
 
 #include <charconv>
 #include <cmath>
@@ -61,6 +62,12 @@ const CLI::Validator& unsigned_integer() {
 }
 
 int stopped_exit_code() { return train::stop_signal() == SIGTERM ? 143 : 130; }
+
+int report_stopped(const std::string& recipe, const std::string& checkpoint, std::int64_t epochs) {
+    std::cout << "stopped; resume with: soma train " << recipe << " --resume " << checkpoint
+              << " --epochs " << epochs << "\n";
+    return stopped_exit_code();
+}
 
 std::set<std::string> given_settings(const CLI::App& app) {
     std::set<std::string> given;

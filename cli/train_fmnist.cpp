@@ -26,16 +26,9 @@ struct Args {
 
 int run(Args& a) {
     if (a.threads > 0) set_num_threads(a.threads);
-    train::FmnistOptions o = a.o;
-    o.log = &std::cout;
-    o.terminal = train::stdout_is_terminal();
-    o.given = given_settings(*a.app);
+    const train::FmnistOptions o = on_console(a.o, *a.app);
     const train::FmnistRun run = train::train_fmnist(o);
-    if (run.interrupted) {
-        std::cout << "stopped; resume with: soma train fmnist --resume " << run.checkpoint
-                  << " --epochs " << o.epochs << "\n";
-        return stopped_exit_code();
-    }
+    if (run.interrupted) return report_stopped("fmnist", run.checkpoint, o.epochs);
     std::cout << "\ntest accuracy " << 100 * run.test.accuracy << "% (" << run.test.samples
               << " images, the " << run.tested << "), loss " << run.test.loss << "\n"
               << train::format_confusion(run.test.confusion,

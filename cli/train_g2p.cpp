@@ -5,7 +5,6 @@
 
 #include <soma/threading.h>
 #include <soma/train/g2p.h>
-#include <soma/train/progress.h>
 
 #include <iomanip>
 #include <iostream>
@@ -25,16 +24,9 @@ struct Args {
 
 int run(Args& a) {
     if (a.threads > 0) set_num_threads(a.threads);
-    train::G2POptions o = a.o;
-    o.log = &std::cout;
-    o.terminal = train::stdout_is_terminal();
-    o.given = given_settings(*a.app);
+    const train::G2POptions o = on_console(a.o, *a.app);
     const train::G2PRun run = train::train_g2p(o);
-    if (run.interrupted) {
-        std::cout << "stopped; resume with: soma train g2p --resume " << run.checkpoint
-                  << " --epochs " << o.epochs << "\n";
-        return stopped_exit_code();
-    }
+    if (run.interrupted) return report_stopped("g2p", run.checkpoint, o.epochs);
     std::cout << "\n(" << run.dropped_lines
               << " dictionary entries with characters outside a-z and ' were left out)\n"
               << std::fixed << std::setprecision(2)  // "27.60%", as the field reports

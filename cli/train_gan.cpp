@@ -5,7 +5,6 @@
 
 #include <soma/threading.h>
 #include <soma/train/generative.h>
-#include <soma/train/progress.h>
 
 #include <iostream>
 #include <memory>
@@ -24,16 +23,9 @@ struct Args {
 
 int run(Args& a) {
     if (a.threads > 0) set_num_threads(a.threads);
-    train::GanRunOptions o = a.o;
-    o.log = &std::cout;
-    o.terminal = train::stdout_is_terminal();
-    o.given = given_settings(*a.app);
+    const train::GanRunOptions o = on_console(a.o, *a.app);
     const train::GanRun run = train::train_gan(o);
-    if (run.interrupted) {
-        std::cout << "stopped; resume with: soma train gan --resume " << run.checkpoint
-                  << " --epochs " << o.epochs << "\n";
-        return stopped_exit_code();
-    }
+    if (run.interrupted) return report_stopped("gan", run.checkpoint, o.epochs);
     if (run.coverage)
         std::cout << "\nmode coverage: " << run.coverage->modes << "/" << run.total_modes
                   << " modes captured, " << 100 * run.coverage->high_quality

@@ -5,7 +5,6 @@
 
 #include <soma/threading.h>
 #include <soma/train/generative.h>
-#include <soma/train/progress.h>
 
 #include <iostream>
 #include <memory>
@@ -24,16 +23,9 @@ struct Args {
 
 int run(Args& a) {
     if (a.threads > 0) set_num_threads(a.threads);
-    train::VaeRunOptions o = a.o;
-    o.log = &std::cout;
-    o.terminal = train::stdout_is_terminal();
-    o.given = given_settings(*a.app);
+    const train::VaeRunOptions o = on_console(a.o, *a.app);
     const train::VaeRun run = train::train_vae(o);
-    if (run.interrupted) {
-        std::cout << "stopped; resume with: soma train vae --resume " << run.checkpoint
-                  << " --epochs " << o.epochs << "\n";
-        return stopped_exit_code();
-    }
+    if (run.interrupted) return report_stopped("vae", run.checkpoint, o.epochs);
     std::cout << "\ntest loss " << run.test.get("loss") << " nats per image (reconstruction "
               << run.test.get("reconstruction") << ", kl " << run.test.get("kl") << "; "
               << run.test_images << " images, one z sample each, the " << run.tested << ")\n";

@@ -99,7 +99,7 @@ Result run_gan_fmnist(Context& ctx) {
         std::int64_t train_size;
     };
     std::vector<Plan> plans = {{"mlp", ctx.quick ? 3 : 10, ctx.quick ? 6400 : 60000}};
-    if (!ctx.quick) plans.push_back({"conv", 3, 12800});
+    if (!ctx.quick) plans.push_back({"conv", 2, 32000});
     bool learned = true;
     std::string summary;
     for (const Plan& p : plans) {
