@@ -118,6 +118,27 @@ std::shared_ptr<nn::Sequential> mlp_discriminator(const MlpDiscriminatorOptions&
     return net;
 }
 
+std::shared_ptr<nn::Module> packed_mlp_discriminator(const MlpDiscriminatorOptions& o) {
+    check(o.in_features > 0, "packed_mlp_discriminator: in_features must be positive, got ",
+          o.in_features);
+    check(o.pack >= 1, "packed_mlp_discriminator: pack must be >= 1, got ", o.pack);
+    check_widths("packed_mlp_discriminator", o.hidden);
+    // One sample (n, C, ...) -> (n, hidden[k-2]) (or (n, in_features) with one hidden layer).
+    auto per_sample = std::make_shared<nn::Sequential>();
+    per_sample->push_back(std::make_shared<nn::Flatten>());
+    std::int64_t width = o.in_features;
+    for (std::size_t i = 0; i + 1 < o.hidden.size(); ++i) {
+        per_sample->push_back(linear(width, o.hidden[i], o.gen));
+        per_sample->push_back(std::make_shared<nn::LeakyReLU>(0.2));
+        width = o.hidden[i];
+    }
+    // A pack's features (b, pack * width) -> (b, 1).
+    auto joint =
+        sequential({linear(o.pack * width, o.hidden.back(), o.gen),
+                    std::make_shared<nn::LeakyReLU>(0.2), linear(o.hidden.back(), 1, o.gen)});
+    return std::make_shared<PackedDiscriminator>(per_sample, joint, o.pack);
+}
+
 std::shared_ptr<nn::Sequential> dcgan_generator(std::int64_t latent_dim, Generator* gen) {
     check(latent_dim > 0, "dcgan_generator: latent_dim must be positive, got ", latent_dim);
     constexpr std::int64_t features = 128 * kSide * kSide;

@@ -145,9 +145,11 @@ std::shared_ptr<models::GAN> build_gan(const GanRunOptions& o) {
                                    .out_shape = images ? std::vector<std::int64_t>{1, 28, 28}
                                                        : std::vector<std::int64_t>{2},
                                    .tanh = images});
-        d = models::mlp_discriminator({.in_features = images ? 28 * 28 : 2,
-                                       .hidden = {widths.rbegin(), widths.rend()},
-                                       .pack = o.pack});
+        const models::MlpDiscriminatorOptions d_options{.in_features = images ? 28 * 28 : 2,
+                                                        .hidden = {widths.rbegin(), widths.rend()},
+                                                        .pack = o.pack};
+        d = o.pack > 1 ? models::packed_mlp_discriminator(d_options)
+                       : models::mlp_discriminator(d_options);
     }
     return std::make_shared<models::GAN>(g, d,
                                          models::GANOptions{.latent_dim = o.latent,

@@ -73,6 +73,27 @@ TEST(GenerativeNets, MlpGanNetsShapesAndParameters) {
     EXPECT_EQ(d->num_parameters(), layer(2 * 784 * 16, 16) + layer(16, 1));
 }
 
+TEST(GenerativeNets, PackedMlpDiscriminatorSharesAllButItsLastHiddenLayer) {
+    manual_seed(5);
+    // Packs of 4 points: per sample 2 -> 16, then the pack's 4 x 16 features -> 8 -> 1.
+    auto d = packed_mlp_discriminator({.in_features = 2, .hidden = {16, 8}, .pack = 4});
+    EXPECT_EQ(d->forward(randn({3, 8})).shape(), (Shape{3, 1}));
+    EXPECT_EQ(d->num_parameters(), layer(2 * 16, 16) + layer(4 * 16 * 8, 8) + layer(8, 1));
+    // Swapping two samples inside a pack changes the input the joint layer sees, not what the
+    // shared layers compute: the pack is judged as an ordered whole, each sample alike.
+    auto& packed = dynamic_cast<PackedDiscriminator&>(*d);
+    Tensor x = randn({1, 8});
+    Tensor a = packed.per_sample->forward(x.reshape({4, 2}));
+    Tensor swapped = cat({x.narrow(1, 2, 2), x.narrow(1, 0, 2), x.narrow(1, 4, 4)}, 1);
+    Tensor b = packed.per_sample->forward(swapped.reshape({4, 2}));
+    EXPECT_EQ(max(abs(a.narrow(0, 0, 1) - b.narrow(0, 1, 1))).item(), 0);
+    // Images: (N / 2, 2, 28, 28) -> (N / 2, 1), with one hidden layer nothing is per sample.
+    auto images = packed_mlp_discriminator({.in_features = 784, .hidden = {16}, .pack = 2});
+    EXPECT_EQ(images->forward(rand({3, 2, 28, 28})).shape(), (Shape{3, 1}));
+    expect_error([] { packed_mlp_discriminator({.pack = 0}); },
+                 "packed_mlp_discriminator: pack must be >= 1");
+}
+
 TEST(GenerativeNets, DcganShapesParametersAndInit) {
     manual_seed(4);
     auto g = dcgan_generator(16);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "soma/models/packed_discriminator.h"
 #include "soma/models/vae.h"
 #include "soma/nn/container.h"
 #include "soma/random.h"
@@ -55,6 +56,13 @@ struct MlpDiscriminatorOptions {
     Generator* gen = nullptr;
 };
 std::shared_ptr<nn::Sequential> mlp_discriminator(const MlpDiscriminatorOptions& o);
+// The same widths as a models::PackedDiscriminator (pack > 1): every hidden layer but the last
+// sees one sample at a time (shared across the pack), the last sees the pack's features side by
+// side: per_sample = Flatten - in_features -> hidden[0] -> ... -> hidden[k-2], joint =
+// (pack * hidden[k-2]) -> hidden[k-1] -> 1 logit. What `soma train gan --pack` uses for mlp: on
+// the 2-D mixtures the concatenating discriminator above learned the modes' fine structure far
+// more slowly (models/packed_discriminator.h says why).
+std::shared_ptr<nn::Module> packed_mlp_discriminator(const MlpDiscriminatorOptions& o);
 
 // z (N, latent_dim) -> Linear(latent_dim, 128*7*7) - BatchNorm1d - ReLU - Unflatten(128, 7, 7) -
 // ConvTranspose2d(128, 64, 4, 2, 1) - BatchNorm2d - ReLU - ConvTranspose2d(64, 1, 4, 2, 1) -
