@@ -69,6 +69,10 @@ RecipeOptions on_console(RecipeOptions o, const CLI::App& app) {
     o.given = given_settings(app);
     return o;
 }
+// --out DIR (its default shown) and --resume CHECKPOINT, as every recipe takes them.
+void add_out_and_resume(
+    CLI::App& app, std::string& out_dir, std::string& resume,
+    const std::string& out_help = "Directory for checkpoint, metrics and figures");
 // After a stopped run: how to resume it ("soma train NAME --resume CHECKPOINT --epochs N"), and
 // the exit code (stopped_exit_code()).
 int report_stopped(const std::string& recipe, const std::string& checkpoint, std::int64_t epochs);

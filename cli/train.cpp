@@ -63,6 +63,15 @@ const CLI::Validator& unsigned_integer() {
 
 int stopped_exit_code() { return train::stop_signal() == SIGTERM ? 143 : 130; }
 
+void add_out_and_resume(CLI::App& app, std::string& out_dir, std::string& resume,
+                        const std::string& out_help) {
+    app.add_option("--out", out_dir, out_help)->capture_default_str();
+    app.add_option("--resume", resume,
+                   "Continue from this checkpoint (its settings win; a flag that contradicts "
+                   "them is an error)")
+        ->check(CLI::ExistingFile);
+}
+
 int report_stopped(const std::string& recipe, const std::string& checkpoint, std::int64_t epochs) {
     std::cout << "stopped; resume with: soma train " << recipe << " --resume " << checkpoint
               << " --epochs " << epochs << "\n";

@@ -102,12 +102,8 @@ Command add_train_csv(CLI::App& train_app, const Globals& /*globals*/) {
     app->add_option("--patience", s.patience,
                     "Early stopping: epochs without a better validation loss (0: off)")
         ->check(CLI::NonNegativeNumber);
-    app->add_option("--out", a->o.out_dir, "Directory for checkpoint, best weights and metrics")
-        ->capture_default_str();
-    app->add_option("--resume", a->o.resume,
-                    "Continue from this checkpoint (its settings win; a flag that contradicts "
-                    "them is an error)")
-        ->check(CLI::ExistingFile);
+    add_out_and_resume(*app, a->o.out_dir, a->o.resume,
+                       "Directory for checkpoint, best weights and metrics");
     app->add_option("--threads", a->threads, "Threads (0: the default)")
         ->check(CLI::Range(0, 1024));
     return {app, [a] { return run_training("csv", [&] { return run(*a); }); }};

@@ -95,12 +95,7 @@ Command add_train_g2p(CLI::App& train_app, const Globals& /*globals*/) {
                     "Weights the test words see once at the end: best (validation WER) or last")
         ->check(CLI::IsMember({"last", "best"}))
         ->capture_default_str();
-    app->add_option("--out", o.out_dir, "Directory for checkpoint, metrics and curves")
-        ->capture_default_str();
-    app->add_option("--resume", o.resume,
-                    "Continue from this checkpoint (its settings win; a flag that contradicts "
-                    "them is an error)")
-        ->check(CLI::ExistingFile);
+    add_out_and_resume(*app, o.out_dir, o.resume, "Directory for checkpoint, metrics and curves");
     app->add_option("--threads", a->threads, "Threads (0: the default)")
         ->check(CLI::Range(0, 1024));
     app->add_option("--dict", o.dict, "The pronouncing dictionary (CMUdict format)")

@@ -70,12 +70,7 @@ Command add_train_vae(CLI::App& train_app, const Globals& /*globals*/) {
         ->capture_default_str();
     app->add_option("--threads", a->threads, "Threads (0: the default)")
         ->check(CLI::Range(0, 1024));
-    app->add_option("--out", o.out_dir, "Directory for checkpoint, metrics and figures")
-        ->capture_default_str();
-    app->add_option("--resume", o.resume,
-                    "Continue from this checkpoint (its settings win; a flag that contradicts "
-                    "them is an error)")
-        ->check(CLI::ExistingFile);
+    add_out_and_resume(*app, o.out_dir, o.resume);
     app->add_option("--train-size", o.train_size, "Train on this many images only (0: all)")
         ->check(CLI::NonNegativeNumber);
     app->add_option("--val-size", o.val_size, "Training images held out for validation")
