@@ -56,8 +56,11 @@ std::shared_ptr<nn::Sequential> mlp(std::int64_t in, int layers, std::int64_t ou
 // the pack's samples alone, the third sees the pack's features side by side.
 std::shared_ptr<nn::Module> discriminator(bool packed, Generator& gen) {
     if (!packed) return mlp(2, 3, 1, false, gen);
-    return std::make_shared<models::PackedDiscriminator>(
-        mlp(2, 2, 0, false, gen), mlp(kPack * kWidth, 1, 1, false, gen), kPack);
+    // Built in a fixed order (the joint layers first, then the per-sample ones): the measured
+    // runs drew their initial weights in this order, and function arguments have none.
+    auto joint = mlp(kPack * kWidth, 1, 1, false, gen);
+    auto per_sample = mlp(2, 2, 0, false, gen);
+    return std::make_shared<models::PackedDiscriminator>(per_sample, joint, kPack);
 }
 
 struct ToyRun {
@@ -71,8 +74,11 @@ ToyRun train_toy(const data::Mixture& mixture, bool packed, int steps, std::uint
     const std::int64_t pack = packed ? kPack : 1;
     // Two discriminator updates per generator update: with one, the discriminator learned the
     // modes' fine structure too slowly and fewer samples ended within 3 std of a mode.
+    // The discriminator's weights are drawn before the generator's (the measured runs' order).
+    auto d = discriminator(packed, gen);
+    auto g = mlp(2, 3, 2, true, gen);
     models::GAN gan(
-        mlp(2, 3, 2, true, gen), discriminator(packed, gen),
+        g, d,
         {.latent_dim = 2, .lr_g = 5e-4, .lr_d = 5e-4, .d_steps = 2, .pack = pack, .gen = &noise});
     // Annealing both learning rates to near zero lets the players settle: at a constant rate the
     // generator keeps circling the modes and fewer of its points land within 3 std of one.
