@@ -31,7 +31,7 @@ namespace soma::attack {
 
 // One attack of the report; its eps is set per run.
 struct AttackSpec {
-    std::string name;  // shown in the table and the legend: "FGSM", "PGD-20 (10 restarts)"
+    std::string name;   // shown in the table and the legend: "FGSM", "PGD-20 (10 restarts)"
     bool fgsm = false;  // one signed-gradient step of size eps from x (pgd's fields but norm,
                         // loss and range are ignored)
     PgdOptions pgd{};
