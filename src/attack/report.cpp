@@ -101,8 +101,8 @@ void check_spec(const AttackSpec& spec) {
     check(!spec.pgd.targeted, "robustness_report: ", spec.name,
           " is targeted; the report measures untargeted attacks");
     if (spec.fgsm) return;
-    check(spec.pgd.steps >= 1, "robustness_report: ", spec.name, " has ", spec.pgd.steps,
-          " steps; PGD needs at least 1");
+    // Checked here too, so that a bad spec fails before the others have run.
+    check(spec.pgd.steps >= 0, "robustness_report: ", spec.name, " has ", spec.pgd.steps, " steps");
     check(spec.pgd.restarts >= 1, "robustness_report: ", spec.name, " has ", spec.pgd.restarts,
           " restarts; PGD needs at least 1");
     check(spec.pgd.step_size >= 0 && std::isfinite(spec.pgd.step_size),
@@ -184,6 +184,11 @@ const AttackResult* find(const std::vector<AttackResult>& results, const std::st
     return nullptr;
 }
 
+// "<=", or "~" for above but within the tolerance, or ">".
+std::string relation(double a, double b, bool pass) {
+    return a <= b ? " <= " : pass ? " ~ " : " > ";
+}
+
 SanityCheck verdict(std::string name, bool passed, std::string detail) {
     if (!passed) detail += "; this suggests " + std::string(kSuspect);
     return {std::move(name), passed, std::move(detail)};
@@ -203,7 +208,8 @@ void check_pgd_vs_fgsm(RobustnessReport& report, double tol) {
                 const bool pass = a->accuracy <= b->accuracy + tol;
                 ok = ok && pass;
                 detail += (detail.empty() ? "" : "; ") + std::string("eps ") + number(eps) + ": " +
-                          percent(a->accuracy) + (pass ? " <= " : " > ") + percent(b->accuracy);
+                          percent(a->accuracy) + relation(a->accuracy, b->accuracy, pass) +
+                          percent(b->accuracy);
             }
             report.checks.push_back(
                 verdict(p.name + " <= " + f.name + " (" + to_string(p.pgd.norm) + ")", ok, detail));
@@ -223,8 +229,8 @@ void check_restarts(RobustnessReport& report, double tol) {
             ok = ok && pass;
             detail += (detail.empty() ? "" : "; ") + std::string("eps ") + number(eps) + ": " +
                       percent(r->accuracy) + " after " + std::to_string(s.pgd.restarts) +
-                      " restarts" + (pass ? " <= " : " > ") + percent(r->accuracy_first_restart) +
-                      " after 1";
+                      " restarts" + relation(r->accuracy, r->accuracy_first_restart, pass) +
+                      percent(r->accuracy_first_restart) + " after 1";
         }
         report.checks.push_back(
             verdict(s.name + ": more restarts never raise accuracy", ok, detail));
@@ -243,7 +249,10 @@ void check_monotone(RobustnessReport& report, double tol) {
             const double a = find(report.results, s.name, e)->accuracy;
             const bool pass = a <= previous + tol;
             ok = ok && pass;
-            detail += " -> eps " + number(e) + " " + percent(a) + (pass ? "" : " (rises)");
+            detail += " -> eps " + number(e) + " " + percent(a) +
+                      (a <= previous ? ""
+                       : pass        ? " (~)"
+                                     : " (rises)");
             previous = a;
         }
         report.checks.push_back(verdict(s.name + ": accuracy falls with eps", ok, detail));
@@ -286,7 +295,7 @@ void check_large_eps(RobustnessReport& report, nn::Module& model, const std::vec
                          (options.large_eps == 0 ? " (the whole input range)" : "") + ": " +
                          percent(r.accuracy) + (ok ? " <= " : " > ") +
                          percent(options.large_eps_max_accuracy);
-    report.checks.push_back(verdict("accuracy goes to ~0 at a very large eps", ok, detail));
+    report.checks.push_back(verdict("accuracy near 0 at a very large eps", ok, detail));
     report.large_eps_result = std::move(r);
 }
 

@@ -70,7 +70,8 @@ std::string RobustnessReport::format() const {
     out +=
         "  (success: the share of correctly classified examples the attack flipped; norms: "
         "mean perturbation of the flipped ones)\n";
-    out += "sanity checks:\n";
+    out += line("sanity checks (~: higher by at most the tolerance, %.2f%% of the examples):\n",
+                100 * tolerance);
     for (const SanityCheck& c : checks)
         out += std::string(c.passed ? "  pass  " : "  FAIL  ") + c.name + ": " + c.detail + "\n";
     if (!all_checks_passed())
