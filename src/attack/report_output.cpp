@@ -38,10 +38,13 @@ json to_object(const AttackSpec& s) {
         j["steps"] = s.pgd.steps;
         j["restarts"] = s.pgd.restarts;
         j["random_start"] = s.pgd.random_start;
-        if (s.pgd.step_size > 0)
+        // 0 means a step size per eps; say which rather than write a number that is none.
+        if (s.pgd.step_size > 0) {
             j["step_size"] = s.pgd.step_size;
-        else
-            j["step_size"] = "2.5 * eps / steps";
+        } else {
+            j["step_size"] = nullptr;
+            j["step_size_rule"] = "2.5 * eps / steps";
+        }
     }
     return j;
 }
