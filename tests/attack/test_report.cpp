@@ -80,7 +80,7 @@ private:
     std::shared_ptr<nn::Module> inner_;
 };
 
-class Report : public ::testing::Test {
+class RobustnessReportTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         net_ = trained_mlp();
@@ -100,8 +100,8 @@ protected:
     static std::shared_ptr<nn::Sequential> net_;
     static std::shared_ptr<data::TensorDataset> test_;
 };
-std::shared_ptr<nn::Sequential> Report::net_;
-std::shared_ptr<data::TensorDataset> Report::test_;
+std::shared_ptr<nn::Sequential> RobustnessReportTest::net_;
+std::shared_ptr<data::TensorDataset> RobustnessReportTest::test_;
 
 const AttackResult& result(const RobustnessReport& r, const std::string& attack, double eps) {
     for (const AttackResult& a : r.results)
@@ -109,7 +109,7 @@ const AttackResult& result(const RobustnessReport& r, const std::string& attack,
     throw Error("no result for " + attack);
 }
 
-TEST_F(Report, NumbersAreConsistent) {
+TEST_F(RobustnessReportTest, NumbersAreConsistent) {
     const RobustnessReport r = robustness_report(*net_, loader(), options());
     EXPECT_EQ(r.samples, 300);
     EXPECT_EQ(r.seed, 5u);
@@ -179,7 +179,7 @@ TEST_F(Report, NumbersAreConsistent) {
     EXPECT_EQ(text.find("FAIL"), std::string::npos);
 }
 
-TEST_F(Report, MaskedGradientsAreFlagged) {
+TEST_F(RobustnessReportTest, MaskedGradientsAreFlagged) {
     Rounded masked(net_);
     // One restart: with zero gradients PGD is random search, and at the whole range enough
     // random restarts could break even this model (the check's margin would then be luck).
@@ -203,7 +203,7 @@ TEST_F(Report, MaskedGradientsAreFlagged) {
     EXPECT_NE(text.find("masked"), std::string::npos);
 }
 
-TEST_F(Report, JsonAndSvg) {
+TEST_F(RobustnessReportTest, JsonAndSvg) {
     RobustnessOptions o = options();
     o.attacks = {fgsm_spec(), pgd_spec(5, 2)};
     o.eps = {0.05, 0.1};
@@ -242,7 +242,7 @@ TEST_F(Report, JsonAndSvg) {
     EXPECT_NE(svg.find("accuracy (%)"), std::string::npos);
 }
 
-TEST_F(Report, DefaultsAndNames) {
+TEST_F(RobustnessReportTest, DefaultsAndNames) {
     EXPECT_EQ(fgsm_spec().name, "FGSM");
     EXPECT_EQ(fgsm_spec(Norm::L2).name, "FGM (L2)");
     EXPECT_EQ(pgd_spec().name, "PGD-20");
@@ -267,7 +267,7 @@ public:
     std::string type_name() const override { return "Flat"; }
 };
 
-TEST_F(Report, BadInputIsRefused) {
+TEST_F(RobustnessReportTest, BadInputIsRefused) {
     auto message = [&](nn::Module& m, const data::DataLoader& l, const RobustnessOptions& o) {
         try {
             robustness_report(m, l, o);

@@ -71,8 +71,9 @@ struct AttackResult {
     double success_rate = 0;  // of the examples classified correctly clean, the share flipped
     // After the first restart only (equal to accuracy with one restart).
     double accuracy_first_restart = 0;
-    // Mean perturbation norms of the adversarial examples of the successful attacks (in input
-    // units; L0 counts elements changed by more than 1e-6).
+    // Mean perturbation norms over the flipped examples (correct clean, wrong under attack), in
+    // input units, per example flattened; L0 counts elements changed by more than 1e-6. 0 when
+    // none flipped.
     double mean_l0 = 0, mean_l2 = 0, mean_linf = 0;
     double seconds = 0;  // wall time of this run
 };
@@ -80,7 +81,8 @@ struct AttackResult {
 struct SanityCheck {
     std::string name;
     bool passed = true;
-    std::string detail;  // the numbers behind the verdict
+    // The numbers behind the verdict; a failed check's ends with what the failure suggests.
+    std::string detail;
 };
 
 struct RobustnessReport {
