@@ -2,9 +2,15 @@
 // What the gallery's files share: each NN_name.cpp defines one entry (its slide, caption and
 // whole program) and registry.cpp lists them in lecture order; plus the helpers they use.
 
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "gallery.h"
+#include "soma/attack/normalized.h"
+#include "soma/tensor.h"
+#include "soma/train/fmnist.h"
 
 namespace soma::gallery {
 
@@ -25,6 +31,8 @@ Entry seq2seq_entry();            // 14_seq2seq.cpp
 Entry pronunciation_entry();      // 15_pronunciation.cpp
 Entry gan_entry();                // 16_gan.cpp
 Entry gan_fmnist_entry();         // 17_gan_fmnist.cpp
+Entry fgsm_entry();               // 18_fgsm.cpp
+Entry robust_training_entry();    // 19_robust_training.cpp
 
 // Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
 // /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and
@@ -36,6 +44,21 @@ bool char_rnn_data_available();
 
 // Whether 15_pronunciation's dictionary (Debian's pocketsphinx-en-us) is installed.
 bool pronunciation_data_available();
+
+// ---- the adversarial entries' helpers (attack_helpers.cpp)
+// Whether Fashion-MNIST's training and test splits are installed.
+bool fmnist_available();
+// Test images in pixels [0, 1], (n, 1, 28, 28), and their (n) int64 labels.
+struct PixelImages {
+    Tensor images, labels;
+};
+PixelImages fmnist_test_pixels(std::int64_t n);
+// A classifier trained by the recipe (train_fmnist), wrapped to take pixels, in eval mode.
+std::shared_ptr<attack::Normalized> train_pixel_classifier(const train::FmnistOptions& options);
+// (images, labels) -> the images the model is evaluated on.
+using AttackFn = std::function<Tensor(const Tensor& images, const Tensor& labels)>;
+// Accuracy on `data` after `attack` (null: the clean images), in batches of 250.
+double accuracy_under(nn::Module& model, const PixelImages& data, const AttackFn& attack);
 
 // printf into a std::string (registry.cpp).
 std::string strf(const char* format, ...) __attribute__((format(printf, 1, 2)));

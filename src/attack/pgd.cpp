@@ -67,9 +67,10 @@ PgdResult pgd_detailed(nn::Module& model, const Tensor& x, const Tensor& labels,
         // Keep, per example, a success over a failure, then the higher loss.
         autograd::NoGrad no_grad;
         const Tensor logits = model(xa);
-        const Tensor loss = attack_loss(logits, labels, o.loss, o.targeted).to(kFloat64);
+        const Tensor loss =
+            attack_loss(logits, labels, o.loss, o.targeted).to(kFloat64).contiguous();
         const std::vector<std::uint8_t> ok = succeeded(logits, labels, o.targeted);
-        const double* l = loss.contiguous().data<double>();
+        const double* l = loss.data<double>();
         for (std::int64_t i = 0; i < n; ++i) {
             const bool better =
                 ok[i] != best_success[i] ? ok[i] > best_success[i] : l[i] > best_loss[i];
