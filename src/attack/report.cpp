@@ -282,6 +282,10 @@ void check_large_eps(RobustnessReport& report, nn::Module& model, const std::vec
     AttackSpec spec = strongest_pgd(report.attacks);
     // A step size chosen for small eps would crawl across the whole range in `steps` steps.
     spec.pgd.step_size = 0;
+    // One start: at this radius a working attack needs no second one, and many random starts
+    // would turn a masked model's attack into a random search that can succeed by luck (and
+    // cost as much as the report itself).
+    spec.pgd.restarts = 1;
     const double width = spec.pgd.range.max - spec.pgd.range.min;
     double eps = options.large_eps;
     if (eps == 0) {

@@ -15,7 +15,8 @@
 // - more restarts never raise accuracy (after 1 restart vs after all, for attacks with several);
 // - accuracy does not rise with eps, per attack;
 // - at a very large eps (the whole input range) accuracy falls to ~0 under the strongest attack
-//   (the PGD spec with the most steps * restarts, else PGD-20; its step size by Madry's rule).
+//   (the PGD spec with the most steps * restarts, else PGD-20; one start, its step size by
+//   Madry's rule).
 // A failed check means the attack is broken or the model's gradients are masked (rounding,
 // saturating or non-differentiable layers): robust accuracy is then an overestimate, and the
 // lecture's "many intuitive defences don't work" applies.
