@@ -28,6 +28,7 @@ Entry pronunciation_entry();      // 15_pronunciation.cpp
 Entry gan_entry();                // 16_gan.cpp
 Entry gan_fmnist_entry();         // 17_gan_fmnist.cpp
 Entry large_margin_entry();       // 20_large_margin.cpp
+Entry input_dimension_entry();    // 21_input_dimension.cpp
 
 // Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
 // /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and

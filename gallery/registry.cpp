@@ -45,7 +45,7 @@ const std::vector<Entry>& entries() {
         mlp_xor_entry(),    recipes_entry(),      cos2sin_entry(),           bptt_gradients_entry(),
         char_rnn_entry(),   conv_filters_entry(), fmnist_classifier_entry(), attention_entry(),
         vae_entry(),        seq2seq_entry(),      pronunciation_entry(),     gan_entry(),
-        gan_fmnist_entry(), large_margin_entry(),
+        gan_fmnist_entry(), large_margin_entry(), input_dimension_entry(),
     };
     return all;
 }
