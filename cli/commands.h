@@ -31,6 +31,8 @@ Command add_train(CLI::App& root, const Globals& globals);
 Command add_train_fmnist(CLI::App& train_app, const Globals& globals);
 Command add_eval(CLI::App& root, const Globals& globals);
 Command add_eval_generative(CLI::App& root, const Globals& globals);
+// `soma attack`: the robustness report of a Fashion-MNIST classifier (attack.cpp).
+Command add_attack(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
 Command add_predict(CLI::App& root, const Globals& globals);
 Command add_g2p(CLI::App& root, const Globals& globals);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
         add_sample(app, globals),
     };
     commands.push_back(add_eval_generative(app, globals));
+    commands.push_back(add_attack(app, globals));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -3,6 +3,7 @@
 //   soma train fmnist --model cnn --epochs 30 --optimizer adamw --weight-decay 0.05
 //       --schedule cosine --augment          (a best recipe; the README lists them)
 //   soma train fmnist --resume out/fmnist/checkpoint.safetensors --epochs 30
+//   soma train fmnist --model cnn --adversarial pgd --eps 0.1 --attack-steps 10   (robust)
 
 #include <soma/models/classifier.h>
 #include <soma/threading.h>
@@ -103,6 +104,26 @@ Command add_train_fmnist(CLI::App& train_app, const Globals& /*globals*/) {
                   "Augment: random shifts by up to 2 pixels and horizontal flips");
     app->add_option("--label-smoothing", o.label_smoothing, "Label smoothing in [0, 1]")
         ->check(CLI::Range(0.0, 1.0));
+    app->add_option("--adversarial", o.adversarial,
+                    "Robust training: none, pgd (Madry et al.), fgsm or trades; each batch is "
+                    "attacked in an L-inf ball of radius --eps (pixels in [0, 1])")
+        ->check(CLI::IsMember({"none", "pgd", "fgsm", "trades"}))
+        ->capture_default_str();
+    app->add_option("--eps", o.eps, "Radius of the training attack, in pixels")
+        ->check(finite_positive())
+        ->capture_default_str();
+    app->add_option("--attack-steps", o.attack_steps, "Steps of the training attack (pgd, trades)")
+        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000}))
+        ->capture_default_str();
+    app->add_option("--attack-step-size", o.attack_step_size,
+                    "Step size of the training attack in pixels (0: 2.5 eps / steps)")
+        ->check(CLI::NonNegativeNumber);
+    app->add_option("--clean-weight", o.clean_weight,
+                    "pgd, fgsm: the clean loss's share of the training loss, in [0, 1]")
+        ->check(CLI::Range(0.0, 1.0));
+    app->add_option("--trades-beta", o.trades_beta, "trades: the weight of the KL term")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     app->add_option("--data", o.root, "Fashion-MNIST directory")->capture_default_str();
     return {app, [a] { return run_training("fmnist", [&] { return run(*a); }); }};
 }

@@ -123,3 +123,10 @@ add_test(NAME cli.generative
          COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
                  -DWORK=${PROJECT_BINARY_DIR}/cli_generative_work
                  -P ${PROJECT_SOURCE_DIR}/tests/train/generative_cli.cmake)
+
+# `soma attack`: the robustness report of a small mlp, its files, JSON and refusals.
+add_test(NAME cli.attack
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_attack_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/attack/attack_cli.cmake)
+set_tests_properties(cli.attack PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:")

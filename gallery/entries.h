@@ -2,11 +2,17 @@
 // What the gallery's files share: each NN_name.cpp defines one entry (its slide, caption and
 // whole program) and registry.cpp lists them in lecture order; plus the helpers they use.
 
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gallery.h"
+#include "soma/attack/normalized.h"
 #include "soma/nn/module.h"
+#include "soma/tensor.h"
+#include "soma/train/fmnist.h"
 
 namespace soma::gallery {
 
@@ -27,6 +33,8 @@ Entry seq2seq_entry();            // 14_seq2seq.cpp
 Entry pronunciation_entry();      // 15_pronunciation.cpp
 Entry gan_entry();                // 16_gan.cpp
 Entry gan_fmnist_entry();         // 17_gan_fmnist.cpp
+Entry fgsm_entry();               // 18_fgsm.cpp
+Entry robust_training_entry();    // 19_robust_training.cpp
 Entry large_margin_entry();       // 20_large_margin.cpp
 Entry input_dimension_entry();    // 21_input_dimension.cpp
 
@@ -41,6 +49,20 @@ bool char_rnn_data_available();
 // Whether 15_pronunciation's dictionary (Debian's pocketsphinx-en-us) is installed.
 bool pronunciation_data_available();
 
+// ---- the adversarial entries' helpers (attack_helpers.cpp)
+// Whether Fashion-MNIST's training and test splits are installed.
+bool fmnist_available();
+// Test images in pixels [0, 1], (n, 1, 28, 28), and their (n) int64 labels.
+struct PixelImages {
+    Tensor images, labels;
+};
+PixelImages fmnist_test_pixels(std::int64_t n);
+// A classifier trained by the recipe (train_fmnist), wrapped to take pixels, in eval mode.
+std::shared_ptr<attack::Normalized> train_pixel_classifier(const train::FmnistOptions& options);
+// (images, labels) -> the images the model is evaluated on.
+using AttackFn = std::function<Tensor(const Tensor& images, const Tensor& labels)>;
+// Accuracy on `data` after `attack` (null: the clean images), in batches of 250.
+double accuracy_under(nn::Module& model, const PixelImages& data, const AttackFn& attack);
 // A model seen by an attack that takes one radius per example, where soma's attacks take one per
 // batch: forward(z) = model(x0 + e * (z - x0)) with e_i = eps[i]. An attack at radius 1 around
 // x0 on this module is the same attack at radius eps[i] around each x0_i on the model (the

@@ -11,6 +11,8 @@
 #include <numeric>
 #include <ostream>
 
+#include "soma/attack/adversarial_training.h"
+#include "soma/attack/normalized.h"
 #include "soma/autograd.h"
 #include "soma/data/split.h"
 #include "soma/data/transforms.h"
@@ -131,6 +133,12 @@ void FmnistOptions::fields(FieldVisitor& v) {
     v.field("augment", augment);
     v.field("label_smoothing", label_smoothing);
     v.field("select", select, Field::MayChange);
+    v.field("adversarial", adversarial);
+    v.field("eps", eps);
+    v.field("attack_steps", attack_steps);
+    v.field("attack_step_size", attack_step_size);
+    v.field("clean_weight", clean_weight);
+    v.field("trades_beta", trades_beta);
 }
 
 namespace {
@@ -143,6 +151,16 @@ std::string format_number(double v) {
 }
 
 DeclareFields declare(FmnistOptions& o) { return fields_of(o); }
+
+// The robust-training settings, from pixels to the normalised units the model is trained in.
+attack::AdversarialTraining adversarial_options(const FmnistOptions& o) {
+    attack::PgdOptions pixels{
+        .eps = o.eps, .steps = o.attack_steps, .step_size = o.attack_step_size};
+    return {.method = o.adversarial,
+            .attack = attack::to_normalized_units(pixels, kFmnistMean, kFmnistStd),
+            .clean_weight = o.clean_weight,
+            .beta = o.trades_beta};
+}
 
 void check_options(const FmnistOptions& o) {
     check(o.epochs >= 1, "train_fmnist: epochs must be >= 1, got ", o.epochs);
@@ -159,6 +177,7 @@ void check_options(const FmnistOptions& o) {
           "train_fmnist: subset, test_size and patience must be >= 0");
     check(o.select == "last" || o.select == "best",
           "train_fmnist: select must be last or best, got '", o.select, "'");
+    if (o.adversarial != "none") attack::validate(adversarial_options(o));
 }
 
 std::string describe(const FmnistOptions& o) {
@@ -172,6 +191,10 @@ std::string describe(const FmnistOptions& o) {
     if (o.warmup > 0) s += ", " + std::to_string(o.warmup) + " warm-up epochs";
     if (o.augment) s += ", augmented";
     if (o.label_smoothing > 0) s += ", label smoothing " + format_number(o.label_smoothing);
+    if (o.adversarial != "none") {
+        s += ", " + o.adversarial + " training at eps " + format_number(o.eps);
+        if (o.adversarial != "fgsm") s += " (" + std::to_string(o.attack_steps) + " steps)";
+    }
     return s + ", seed " + std::to_string(o.seed);
 }
 
@@ -206,12 +229,16 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
     run.model = models::fmnist_model(o.model);
     const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(o, run.model->parameters());
     const std::unique_ptr<optim::LRScheduler> schedule = make_schedule(o, *optimizer);
+    const bool robust = o.adversarial != "none";
     Trainee trainee{
         .model = run.model.get(),
         .optimizers = {optimizer.get()},
         .schedulers = {},
-        .train_step = classification_step(*run.model, {optimizer.get()}, o.label_smoothing),
-        .eval_step = classification_eval(*run.model)};
+        .train_step =
+            robust ? attack::adversarial_step(*run.model, {optimizer.get()}, adversarial_options(o))
+                   : classification_step(*run.model, {optimizer.get()}, o.label_smoothing),
+        .eval_step = robust ? attack::adversarial_eval(*run.model, adversarial_options(o))
+                            : classification_eval(*run.model)};
     if (schedule) trainee.schedulers.push_back(schedule.get());
 
     const std::string title = describe(o) + ": " + std::to_string(run.model->num_parameters()) +
@@ -222,7 +249,8 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
                                {.epochs = o.epochs,
                                 .out_dir = o.out_dir,
                                 .resume = o.resume,
-                                .monitor = "val_loss",
+                                .monitor = robust ? "val_robust_accuracy" : "val_loss",
+                                .monitor_max = robust,
                                 .patience = o.patience,
                                 .settings = to_metadata(declare(o)),
                                 .title = title,
@@ -242,10 +270,11 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
         check(!fit_result.best_weights.empty(),
               "train_fmnist: select = best needs an out_dir (the best weights are kept there)");
         io::load_module(*run.model, fit_result.best_weights);
-        run.tested = "best validation loss (epoch " + std::to_string(run.best_epoch) + ")";
-    } else if (o.select == "best") {
-        run.tested = "best validation loss (epoch " + std::to_string(run.best_epoch) + ")";
     }
+    if (o.select == "best")
+        run.tested =
+            std::string(robust ? "best validation robust accuracy" : "best validation loss") +
+            " (epoch " + std::to_string(run.best_epoch) + ")";
     run.test = evaluate_classifier(*run.model, eval_loader(test_set), kClasses);
     if (!o.out_dir.empty())
         save_confusion_svg((std::filesystem::path(o.out_dir) / "confusion.svg").string(),

@@ -10,17 +10,15 @@
 
 namespace soma::train {
 
-namespace {
-
-// zero_grad, backward and step() unless the loss is not finite (the engine then stops the run
-// with the parameters of the last good step).
-double optimise(const Tensor& loss, const std::vector<optim::Optimizer*>& optimizers) {
+double backward_and_step(const Tensor& loss, const std::vector<optim::Optimizer*>& optimizers) {
     const double value = loss.item<double>();
     if (!std::isfinite(value)) return value;
     loss.backward();
     for (optim::Optimizer* opt : optimizers) opt->step();
     return value;
 }
+
+namespace {
 
 void zero_grads(const std::vector<optim::Optimizer*>& optimizers) {
     for (optim::Optimizer* opt : optimizers) opt->zero_grad();
@@ -46,7 +44,7 @@ TrainStep loss_step(nn::Module& model, std::vector<optim::Optimizer*> optimizers
             loss_fn = std::move(loss_fn)](const data::Example& b) {
         zero_grads(optimizers);
         const Tensor loss = loss_fn(model(b.input), b);
-        const double value = optimise(loss, optimizers);
+        const double value = backward_and_step(loss, optimizers);
         return StepResult{.samples = b.input.size(0), .metrics = {{"loss", value}}};
     };
 }
@@ -68,7 +66,7 @@ TrainStep classification_step(nn::Module& model, std::vector<optim::Optimizer*> 
         const Tensor logits = model(b.input);
         const Tensor loss =
             nn::cross_entropy(logits, b.target, nn::Reduction::Mean, label_smoothing);
-        const double value = optimise(loss, optimizers);
+        const double value = backward_and_step(loss, optimizers);
         const std::int64_t n = b.target.numel();
         return StepResult{.samples = n,
                           .metrics = {{"loss", value},

@@ -77,5 +77,24 @@ TEST_F(GalleryFmnist, GanSamplesComeCloserToTheTestImagesThanTheMeanImage) {
     EXPECT_EQ(r.figures.size(), 4u);  // three epochs' samples and the curves
 }
 
+TEST_F(GalleryFmnist, FgsmFlipsTheCnnWhereRandomNoiseOfTheSameSizeDoesNot) {
+    const Result r = run_quick("18_fgsm");
+    ASSERT_TRUE(r.ok) << r.summary;
+    // quick mode, seed 0 (one epoch on 10,000 images, 500 test images): measured 83.0% clean,
+    // 40.8% under FGSM at eps 0.1, 81.2% with random signs of the same size.
+    EXPECT_GT(r.metrics.at("clean_accuracy"), 0.75);
+    EXPECT_LT(r.metrics.at("fgsm_accuracy_0.1"), r.metrics.at("clean_accuracy") / 2);
+    EXPECT_GT(r.metrics.at("noise_accuracy_0.1"), r.metrics.at("clean_accuracy") - 0.1);
+    EXPECT_LT(r.metrics.at("fgsm_accuracy_0.2"), r.metrics.at("fgsm_accuracy_0.1"));
+    EXPECT_NE(log.str().find(" -> "), std::string::npos) << "no flipped labels listed";
+}
+
+TEST_F(GalleryFmnist, PgdTrainingKeepsAccuracyUnderAttack) {
+    const Result r = run_quick("19_robust_training");
+    ASSERT_TRUE(r.ok) << r.summary;
+    EXPECT_GT(r.metrics.at("robust_pgd_0.1"), r.metrics.at("standard_pgd_0.1") + 0.1);
+    EXPECT_GT(r.metrics.at("robust_clean"), 0.6);
+}
+
 }  // namespace
 }  // namespace soma::gallery

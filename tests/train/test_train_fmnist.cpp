@@ -311,6 +311,38 @@ TEST_F(FmnistTrain, SelectBestTestsTheWeightsOfTheBestValidationLoss) {
               run.test.accuracy);
 }
 
+TEST_F(FmnistTrain, AdversarialTrainingReportsRobustAccuracyAndResumesExactly) {
+    FmnistOptions o = small("mlp", 640);
+    o.adversarial = "pgd";
+    o.attack_steps = 2;
+    o.val_size = 200;
+    o.epochs = 2;
+    o.select = "best";
+    o.out_dir = dir.file("straight");
+    const FmnistRun straight = train_fmnist(o);
+    ASSERT_EQ(straight.history.size(), 2u);
+    const EpochRecord& last = straight.history.back();
+    EXPECT_LE(last.get("val_robust_accuracy"), last.get("val_accuracy"));
+    EXPECT_GT(last.get("val_accuracy"), 0.3);
+    EXPECT_NE(straight.tested.find("best validation robust accuracy"), std::string::npos);
+
+    // The attack's random starts come from the checkpointed generator: a resumed run repeats
+    // the straight one, and the checkpoint remembers the attack's settings.
+    o.epochs = 1;
+    o.out_dir = dir.file("first");
+    const FmnistRun first = train_fmnist(o);
+    o.epochs = 2;
+    o.out_dir = dir.file("resumed");
+    o.resume = first.checkpoint;
+    o.eps = 0.2;
+    expect_error([&] { train_fmnist(o); }, "eps = 0.1");
+    o.eps = 0.1;
+    const FmnistRun resumed = train_fmnist(o);
+    expect_same_curve(straight.history, resumed.history);
+    EXPECT_EQ(straight.history[1].get("val_robust_accuracy"),
+              resumed.history[1].get("val_robust_accuracy"));
+}
+
 TEST_F(FmnistTrain, BadOptionsAreErrors) {
     FmnistOptions o = small("mlp", 100);
     o.epochs = 0;
@@ -332,6 +364,13 @@ TEST_F(FmnistTrain, BadOptionsAreErrors) {
     o = small("mlp", 100);
     o.warmup = 1;  // of 1 epoch
     expect_error([&] { train_fmnist(o); }, "warmup must be in [0, epochs)");
+    o = small("mlp", 100);
+    o.adversarial = "free";
+    expect_error([&] { train_fmnist(o); }, "unknown method 'free'");
+    o = small("mlp", 100);
+    o.adversarial = "pgd";
+    o.eps = -0.1;
+    expect_error([&] { train_fmnist(o); }, "eps must be finite and > 0");
     std::ofstream(dir.file("junk.safetensors")) << "not a checkpoint";
     o = small("mlp", 100);
     o.resume = dir.file("junk.safetensors");

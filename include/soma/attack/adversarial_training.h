@@ -25,10 +25,10 @@
 namespace soma::attack {
 
 struct AdversarialTraining {
-    std::string method = "pgd";  // pgd, fgsm or trades
+    std::string method = "pgd";                  // pgd, fgsm or trades
     PgdOptions attack{.eps = 0.1, .steps = 10};  // eps, steps, step size, norm, range, generator
-    double clean_weight = 0;  // pgd and fgsm: the clean loss's share, in [0, 1]
-    double beta = 6;          // trades: the KL term's weight
+    double clean_weight = 0;                     // pgd and fgsm: the clean loss's share, in [0, 1]
+    double beta = 6;                             // trades: the KL term's weight
 };
 
 // Checks the settings; throws soma::Error naming the bad one.
@@ -41,9 +41,5 @@ train::TrainStep adversarial_step(nn::Module& model, std::vector<optim::Optimize
 // Validation under the same attack: {"loss", "accuracy", "robust_accuracy"}. Runs the attack
 // with gradients enabled although fit() evaluates under NoGrad.
 train::EvalStep adversarial_eval(nn::Module& model, const AdversarialTraining& options);
-
-// The same attack with eps, step size and range expressed for a model that takes normalised
-// inputs (x - mean) / std, from settings given in pixels.
-PgdOptions to_normalized_units(PgdOptions pixels, double mean, double std);
 
 }  // namespace soma::attack

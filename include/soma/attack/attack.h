@@ -12,7 +12,9 @@
 // classifier trained on normalised images is wrapped with attack::Normalized first.
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "soma/nn/module.h"
 #include "soma/random.h"
@@ -27,8 +29,8 @@ enum class Norm { Linf, L2 };
 // minus the true class's (untargeted), the target's logit minus the best other's (targeted).
 enum class Loss { CrossEntropy, Margin };
 
-std::string to_string(Norm norm);  // "linf", "l2"
-std::string to_string(Loss loss);  // "ce", "margin"
+std::string to_string(Norm norm);          // "linf", "l2"
+std::string to_string(Loss loss);          // "ce", "margin"
 Norm parse_norm(const std::string& name);  // "linf" or "l2"; else soma::Error
 Loss parse_loss(const std::string& name);  // "ce" or "margin"; else soma::Error
 
@@ -50,6 +52,9 @@ std::vector<std::uint8_t> succeeded(const Tensor& logits, const Tensor& labels, 
 // the model's output does not depend on x). The model's parameters are not touched.
 Tensor input_gradient(nn::Module& model, const Tensor& x, const Tensor& labels, Loss loss,
                       bool targeted);
+// The same for any per-example loss of the logits ((N, C) -> (N)), e.g. TRADES' KL divergence.
+Tensor input_gradient(nn::Module& model, const Tensor& x,
+                      const std::function<Tensor(const Tensor& logits)>& per_example_loss);
 
 // Switches a module to eval mode for a scope and restores its previous mode.
 class EvalModeGuard {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "soma/attack/pgd.h"
 #include "soma/nn/module.h"
 
 namespace soma::attack {
@@ -30,5 +31,9 @@ private:
     std::shared_ptr<nn::Module> inner_;
     double mean_, std_;
 };
+
+// The other way round, for training on normalised batches: the same attack with eps, step size
+// and range expressed for the normalised inputs (x - mean) / std, from settings in pixels.
+PgdOptions to_normalized_units(PgdOptions pixels, double mean, double std);
 
 }  // namespace soma::attack

@@ -14,12 +14,18 @@
 // - PGD never scores above FGSM at the same eps and norm (FGSM is one of PGD's possible paths);
 // - more restarts never raise accuracy (after 1 restart vs after all, for attacks with several);
 // - accuracy does not rise with eps, per attack;
-// - at a very large eps (the whole input range) accuracy falls to ~0 under the strongest attack.
+// - at a very large eps (the whole input range) accuracy falls to ~0 under the strongest attack
+//   (the PGD spec with the most steps * restarts, else PGD-20; its step size by Madry's rule).
 // A failed check means the attack is broken or the model's gradients are masked (rounding,
 // saturating or non-differentiable layers): robust accuracy is then an overestimate, and the
 // lecture's "many intuitive defences don't work" applies.
+//
+// Bad input is a soma::Error: no eps, a negative or non-finite eps, a targeted spec, an empty
+// loader, targets that are not int64 class indices (N), inputs outside an attack's range (a
+// classifier of normalised inputs belongs in attack::Normalized, fed pixels), logits not (N, C).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,14 +37,17 @@ namespace soma::attack {
 
 // One attack of the report; its eps is set per run.
 struct AttackSpec {
-    std::string name;  // shown in the table and the legend: "FGSM", "PGD-20 (10 restarts)"
+    std::string name;   // shown in the table and the legend: "FGSM", "PGD-20 (10 restarts)"
     bool fgsm = false;  // one signed-gradient step of size eps from x (pgd's fields but norm,
                         // loss and range are ignored)
     PgdOptions pgd{};
 };
+// Named "FGSM" (L-inf) or "FGM (L2)"; "PGD-20", "PGD-20 (10 restarts, L2, margin loss)".
 AttackSpec fgsm_spec(Norm norm = Norm::Linf);
 AttackSpec pgd_spec(std::int64_t steps = 20, std::int64_t restarts = 1, Norm norm = Norm::Linf,
                     Loss loss = Loss::CrossEntropy);
+// The name fgsm_spec and pgd_spec give a spec with these settings (used for unnamed specs).
+std::string default_name(const AttackSpec& spec);
 
 struct RobustnessOptions {
     std::vector<double> eps{0.05, 0.1, 0.2};
@@ -62,15 +71,18 @@ struct AttackResult {
     double success_rate = 0;  // of the examples classified correctly clean, the share flipped
     // After the first restart only (equal to accuracy with one restart).
     double accuracy_first_restart = 0;
-    // Mean perturbation norms of the adversarial examples of the successful attacks (in input
-    // units; L0 counts elements changed by more than 1e-6).
+    // Mean perturbation norms over the flipped examples (correct clean, wrong under attack), in
+    // input units, per example flattened; L0 counts elements changed by more than 1e-6. 0 when
+    // none flipped.
     double mean_l0 = 0, mean_l2 = 0, mean_linf = 0;
+    double seconds = 0;  // wall time of this run
 };
 
 struct SanityCheck {
     std::string name;
     bool passed = true;
-    std::string detail;  // the numbers behind the verdict
+    // The numbers behind the verdict; a failed check's ends with what the failure suggests.
+    std::string detail;
 };
 
 struct RobustnessReport {
@@ -81,6 +93,10 @@ struct RobustnessReport {
     std::vector<double> eps;
     std::uint64_t seed = 0;
     std::vector<AttackSpec> attacks;
+    double tolerance = 0;
+    // The very-large-eps run (its eps is the radius used); absent when the check was skipped.
+    std::optional<AttackResult> large_eps_result;
+    double large_eps_max_accuracy = 0;
 
     bool all_checks_passed() const;
     std::string format() const;  // a table and one line per check

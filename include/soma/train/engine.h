@@ -56,6 +56,11 @@ using TrainStep = std::function<StepResult(const data::Example& batch)>;
 // Metrics of one evaluation batch; fit() runs it in eval mode under NoGrad.
 using EvalStep = std::function<StepResult(const data::Example& batch)>;
 
+// backward() of a scalar loss and step() on every optimiser, unless the loss is not finite (the
+// engine then stops the run with the parameters of the last good step). Returns the loss's value.
+// For custom steps; the caller zeroes the gradients first.
+double backward_and_step(const Tensor& loss, const std::vector<optim::Optimizer*>& optimizers);
+
 // The (prediction, batch) -> scalar loss of the plain case, e.g.
 //   [](const Tensor& out, const data::Example& b) { return nn::mse_loss(out, b.target); }
 using LossFn = std::function<Tensor(const Tensor& output, const data::Example& batch)>;

@@ -18,6 +18,10 @@
 // With an out_dir, fit() writes checkpoint.safetensors, best.safetensors, metrics.jsonl and
 // curves.svg after every epoch (engine.h); at the end confusion.svg. Resuming continues exactly
 // where the checkpoint stopped (also mid-epoch), so the curve equals an uninterrupted run's.
+//
+// With `adversarial`, the step is robust optimisation (Madry et al.): PGD on every batch, then
+// the update on the adversarial examples:
+//   soma train fmnist --model cnn --adversarial pgd --eps 0.1 --attack-steps 10
 
 #include <cstdint>
 #include <iosfwd>
@@ -60,6 +64,16 @@ struct FmnistOptions {
     bool augment = false;     // random crop (2 px padding) and horizontal flip
     double label_smoothing = 0;
     std::string select = "last";  // the weights the test set sees: last or best (validation)
+    // Robust training (attack/adversarial_training.h): none, pgd, fgsm or trades. Each batch is
+    // attacked in pixel units (an L-inf ball of radius eps inside [0, 1]) and the model
+    // trained on the result; validation then also reports robust accuracy under the same attack
+    // (from the clean image, no random start), and `best` selects on it.
+    std::string adversarial = "none";
+    double eps = 0.1;  // the attack's radius (pixels)
+    std::int64_t attack_steps = 10;
+    double attack_step_size = 0;  // 0: 2.5 * eps / attack_steps
+    double clean_weight = 0;      // pgd, fgsm: the clean loss's share
+    double trades_beta = 6;       // trades: the KL term's weight
     std::string root = data::datasets::kFashionMnistRoot;
     std::ostream* log = nullptr;  // progress and per-epoch lines; null: silent
     bool terminal = false;        // draw a progress bar in place (else plain lines)
