@@ -40,6 +40,10 @@ struct Data {
     Tensor y;  // (N) int64 in {0, 1}
 };
 
+// The SVM's penalty is tiny (C = 1 / (lambda n) = 50 for 200 points): with separable data its
+// solution is then the hard-margin one.
+constexpr double kSvmLambda = 1e-4;
+
 // Points uniform in the box [-2, 2]², labelled by the line x2 = 0.5 x1 + 0.2, with none closer to
 // it than kGap: separable with a margin, the setting a margin speaks about. (On overlapping
 // Gaussian blobs the maximum-margin line is set by a few tail points instead, and its test
@@ -311,18 +315,47 @@ void scatter(plot::Axes& ax, const Data& d) {
     ax.scatter_classes(x1, x2, cls, {"class 0", "class 1"}, 2.5);
 }
 
+// The linear models on fresh draws of the data (the MLP's bisection is too slow to repeat). One
+// test set is a sample: its closest point may fall either way, and the draws say how often the
+// SVM's closest correctly classified test point lies farther (L2) than logistic regression's,
+// and how often its median point does.
+struct Repeats {
+    int draws = 0, closest_farther = 0, median_farther = 0;
+    double closest_ratio = 0;  // the median over draws of SVM / logistic closest distance
+};
+
+Repeats repeat_linear(int draws, std::int64_t n_test, int steps, std::uint64_t seed) {
+    Repeats r;
+    std::vector<double> ratios;
+    for (int k = 0; k < draws; ++k) {
+        Generator gen(seed + 7919 * static_cast<std::uint64_t>(k + 1));
+        const Data train = separable(200, gen), test = separable(n_test, gen);
+        LinearBinary svm(gen), logistic(gen);
+        train_linear(svm, train, /*hinge=*/true, kSvmLambda, steps);
+        train_linear(logistic, train, /*hinge=*/false, 1.0 / 200, steps);
+        const std::vector<double> h =
+            linear_flip_eps(svm, correct_subset(svm, test), attack::Norm::L2);
+        const std::vector<double> l =
+            linear_flip_eps(logistic, correct_subset(logistic, test), attack::Norm::L2);
+        ++r.draws;
+        r.closest_farther += quantile(h, 0) > quantile(l, 0);
+        r.median_farther += quantile(h, 0.5) > quantile(l, 0.5);
+        ratios.push_back(quantile(h, 0) / quantile(l, 0));
+    }
+    r.closest_ratio = quantile(ratios, 0.5);
+    return r;
+}
+
 Result run_large_margin(Context& ctx) {
     std::ostream& out = ctx.out();
     Generator gen(ctx.seed * 1000 + 20);
     const Data train = separable(200, gen), test = separable(ctx.quick ? 200 : 600, gen);
     const int steps = ctx.quick ? 1500 : 3000;
-    // The SVM's penalty is tiny (C = 1 / (lambda n) = 50): with separable data its solution is
-    // then the hard-margin one. Logistic regression gets scikit-learn's default C = 1, i.e.
-    // lambda = 1/n.
-    const double svm_lambda = 1e-4, logistic_lambda = 1.0 / static_cast<double>(train.x.size(0));
+    // Logistic regression gets scikit-learn's default C = 1, i.e. lambda = 1/n.
+    const double logistic_lambda = 1.0 / static_cast<double>(train.x.size(0));
 
     LinearBinary svm(gen), logistic(gen);
-    train_linear(svm, train, /*hinge=*/true, svm_lambda, steps);
+    train_linear(svm, train, /*hinge=*/true, kSvmLambda, steps);
     train_linear(logistic, train, /*hinge=*/false, logistic_lambda, steps);
     std::shared_ptr<nn::Sequential> mlp = make_mlp(gen);
     train_mlp(*mlp, train, steps);
@@ -430,20 +463,30 @@ Result run_large_margin(Context& ctx) {
     result.figures.push_back(ctx.path("20_large_margin_eps.svg"));
     curves.save(result.figures.back());
 
+    const int draws = ctx.quick ? 20 : 30;
+    const Repeats rep = repeat_linear(draws, test.x.size(0), steps, ctx.seed * 1000 + 20);
+    metrics["draws"] = rep.draws;
+    metrics["draws_closest_farther"] = rep.closest_farther;
+    metrics["draws_median_farther"] = rep.median_farther;
+    metrics["draws_closest_ratio"] = rep.closest_ratio;
+    out << strf(
+        "\n%d fresh draws of the data (linear models, L2): the SVM's closest test point "
+        "lies farther than logistic regression's in %d (median ratio %.2f); its median "
+        "point in %d\n",
+        rep.draws, rep.closest_farther, rep.closest_ratio, rep.median_farther);
+
     // The slide's claim, in the sense a margin guarantees: the points closest to the boundary
-    // (training and test) need a larger perturbation against the SVM than against the others.
+    // need a larger perturbation against the SVM (on the training set always; on fresh test
+    // points in most draws).
     const auto& m = metrics;
     result.ok = m.at("hinge_train_margin") > m.at("logistic_train_margin") &&
-                m.at("hinge_l2_min") > m.at("logistic_l2_min") &&
-                m.at("hinge_l2_min") > m.at("mlp_l2_min") &&
-                m.at("hinge_linf_min") > m.at("logistic_linf_min");
+                rep.closest_farther * 10 >= rep.draws * 6;
     result.summary = strf(
-        "smallest flipping perturbation of the closest correctly classified test point, L2 "
-        "(L-inf): "
-        "hinge (SVM) %.3f (%.3f), logistic %.3f (%.3f), MLP %.3f (%.3f); medians %.3f, %.3f, %.3f",
-        m.at("hinge_l2_min"), m.at("hinge_linf_min"), m.at("logistic_l2_min"),
-        m.at("logistic_linf_min"), m.at("mlp_l2_min"), m.at("mlp_linf_min"),
-        m.at("hinge_l2_median"), m.at("logistic_l2_median"), m.at("mlp_l2_median"));
+        "smallest flipping L2 perturbation of the closest test point: hinge (SVM) %.3f, logistic "
+        "%.3f, MLP %.3f (SVM farther than logistic in %d of %d draws); of the median point %.3f, "
+        "%.3f, %.3f",
+        m.at("hinge_l2_min"), m.at("logistic_l2_min"), m.at("mlp_l2_min"), rep.closest_farther,
+        rep.draws, m.at("hinge_l2_median"), m.at("logistic_l2_median"), m.at("mlp_l2_median"));
     out << "\n" << result.summary << "\n";
     return result;
 }
@@ -478,16 +521,18 @@ Entry large_margin_entry() {
                 "L∞ and / ||w||₂ in L2 (PGD flips every point at 1.01 times it and none at "
                 "0.99 times); for the MLP by bisection on ε with PGD (margin loss, 20 steps, "
                 "from x and from 3 random starts: an upper bound). The curves are accuracy "
-                "under that smallest perturbation against ε. The SVM keeps every test point "
-                "safe up to the largest radius: its closest point needs about 1.5 times the "
-                "perturbation that flips logistic regression's closest, and more than the "
-                "MLP's. That is what a margin buys: protection of the points nearest the "
-                "boundary. It says nothing about the typical point: the median perturbation is "
-                "within 2% for all three, and on overlapping Gaussian blobs (no gap) logistic "
-                "regression's test points lay farther from its line than the SVM's from its "
-                "own, the maximum-margin line being set by a few tail points. With its penalty "
-                "going to zero, logistic regression's line tends to the maximum-margin one "
-                "too (Rosset et al., 2004).",
+                "under that smallest perturbation against ε. On the training set the SVM's "
+                "closest point is the farthest possible; on fresh test points its closest one "
+                "lies farther than logistic regression's in most draws of the data (28 of 30 in "
+                "the full run, median ratio 1.4; 30 draws of the linear models are made "
+                "for this), and here farther than the MLP's too. That is what a margin buys: "
+                "protection of the points nearest the boundary. It says nothing about the "
+                "typical point: the median perturbation is within 2% for all three, and "
+                "logistic regression's median is the larger one in most draws. On overlapping "
+                "Gaussian blobs (no gap), logistic regression's test points lay farther from "
+                "its line than the SVM's from its own, the maximum-margin line being set by a "
+                "few tail points. As its penalty goes to zero, logistic regression's line "
+                "tends to the maximum-margin one too (Rosset et al., 2004).",
             .run = run_large_margin};
 }
 
