@@ -211,6 +211,7 @@ Result run_input_dimension(Context& ctx) {
                        .xlabel = "input dimension d",
                        .ylabel = "eps",
                        .logy = true,
+                       .legend = plot::Legend::BottomLeft,
                        .xticks = ticks},
                       {.title = "accuracy",
                        .xlabel = "input dimension d",
