@@ -29,7 +29,7 @@ namespace soma::gallery {
 
 namespace {
 
-// The attacks clip to this range: far outside the data (|x| < 5), so clipping never binds and
+// The attacks clip to this range: far outside the data (|x_i| <= 2), so clipping never binds and
 // the smallest flipping perturbation is the unconstrained one.
 const attack::InputRange kRange{-10, 10};
 // Bisection searches eps in [0, kMaxEps]; a point not flipped at kMaxEps counts as kMaxEps.
@@ -45,10 +45,10 @@ struct Data {
 constexpr double kSvmLambda = 1e-4;
 
 // Points uniform in the box [-2, 2]², labelled by the line x2 = 0.5 x1 + 0.2, with none closer to
-// it than kGap: separable with a margin, the setting a margin speaks about. (On overlapping
-// Gaussian blobs the maximum-margin line is set by a few tail points instead, and its test
-// points lie no farther from it than from logistic regression's.) The line misses the box's
-// centre, so the classes differ in size and shape and the three models draw different lines.
+// it than kGap: separable with a margin, the setting a margin speaks about. (Measured on
+// overlapping Gaussian blobs, the maximum-margin line was set by a few tail points instead, and
+// test points lay no farther from it than from logistic regression's line.) The line misses the
+// box's centre, so the classes differ in size and shape and the three models draw different lines.
 constexpr double kGap = 0.2;
 Data separable(std::int64_t n, Generator& gen) {
     std::vector<float> xs;
