@@ -63,7 +63,8 @@ TEST_F(Gallery, MatchFindsAnEntryByAUniquePartOfItsName) {
     EXPECT_EQ(names(match("07")), Names{"07_cos2sin"});
     EXPECT_EQ(names(match("11_fmnist_classifier")), Names{"11_fmnist_classifier"});
     EXPECT_EQ(names(match("xor")), (Names{"01_binary_xor", "05_mlp_xor"}));
-    EXPECT_EQ(names(match("1_")), (Names{"01_binary_xor", "11_fmnist_classifier"}));
+    EXPECT_EQ(names(match("1_")),
+              (Names{"01_binary_xor", "11_fmnist_classifier", "21_input_dimension"}));
     EXPECT_TRUE(match("nope").empty());
     EXPECT_TRUE(match("").empty());
 }
