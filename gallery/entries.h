@@ -6,9 +6,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gallery.h"
 #include "soma/attack/normalized.h"
+#include "soma/nn/module.h"
 #include "soma/tensor.h"
 #include "soma/train/fmnist.h"
 
@@ -33,6 +35,8 @@ Entry gan_entry();                // 16_gan.cpp
 Entry gan_fmnist_entry();         // 17_gan_fmnist.cpp
 Entry fgsm_entry();               // 18_fgsm.cpp
 Entry robust_training_entry();    // 19_robust_training.cpp
+Entry large_margin_entry();       // 20_large_margin.cpp
+Entry input_dimension_entry();    // 21_input_dimension.cpp
 
 // Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
 // /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and
@@ -59,6 +63,23 @@ std::shared_ptr<attack::Normalized> train_pixel_classifier(const train::FmnistOp
 using AttackFn = std::function<Tensor(const Tensor& images, const Tensor& labels)>;
 // Accuracy on `data` after `attack` (null: the clean images), in batches of 250.
 double accuracy_under(nn::Module& model, const PixelImages& data, const AttackFn& attack);
+// A model seen by an attack that takes one radius per example, where soma's attacks take one per
+// batch: forward(z) = model(x0 + e * (z - x0)) with e_i = eps[i]. An attack at radius 1 around
+// x0 on this module is the same attack at radius eps[i] around each x0_i on the model (the
+// balls, random starts and steps are scaled copies; a point z maps to x0 + e (z - x0)), so one
+// call tests every point at its own eps (20_large_margin.cpp).
+class PerExampleEps : public nn::Module {
+public:
+    // x0: (N, ...); eps: N radii > 0.
+    PerExampleEps(nn::Module& model, const Tensor& x0, const std::vector<double>& eps);
+    Tensor forward(const Tensor& z) override;  // z: x0's shape -> the model's output
+    std::string type_name() const override { return "PerExampleEps"; }
+    void visit(nn::Visitor& v) override { v.module("model", model_); }
+
+private:
+    nn::Module& model_;
+    Tensor x0_, e_;  // e_: (N, 1, ...), broadcasting over x0's other dimensions
+};
 
 // printf into a std::string (registry.cpp).
 std::string strf(const char* format, ...) __attribute__((format(printf, 1, 2)));

@@ -41,11 +41,27 @@ std::ostream& Context::out() const { return log ? *log : null_stream(); }
 const std::vector<Entry>& entries() {
     // Lecture order; each entry's slide, caption and program are in its own file.
     static const std::vector<Entry> all = {
-        binary_xor_entry(), perceptron_entry(),   backprop_entry(),          activations_entry(),
-        mlp_xor_entry(),    recipes_entry(),      cos2sin_entry(),           bptt_gradients_entry(),
-        char_rnn_entry(),   conv_filters_entry(), fmnist_classifier_entry(), attention_entry(),
-        vae_entry(),        seq2seq_entry(),      pronunciation_entry(),     gan_entry(),
-        gan_fmnist_entry(), fgsm_entry(),         robust_training_entry(),
+        binary_xor_entry(),
+        perceptron_entry(),
+        backprop_entry(),
+        activations_entry(),
+        mlp_xor_entry(),
+        recipes_entry(),
+        cos2sin_entry(),
+        bptt_gradients_entry(),
+        char_rnn_entry(),
+        conv_filters_entry(),
+        fmnist_classifier_entry(),
+        attention_entry(),
+        vae_entry(),
+        seq2seq_entry(),
+        pronunciation_entry(),
+        gan_entry(),
+        gan_fmnist_entry(),
+        fgsm_entry(),
+        robust_training_entry(),
+        large_margin_entry(),
+        input_dimension_entry(),
     };
     return all;
 }

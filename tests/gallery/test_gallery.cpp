@@ -28,11 +28,27 @@ TEST_F(Gallery, RegistryListsTheSlidesInOrder) {
         EXPECT_GT(e.caption.size(), 80u) << e.name;
         EXPECT_TRUE(e.run) << e.name;
     }
-    EXPECT_EQ(names, (std::vector<std::string>{
-                         "01_binary_xor", "02_perceptron", "03_backprop", "04_activations",
-                         "05_mlp_xor", "06_recipes", "07_cos2sin", "08_bptt_gradients",
-                         "09_char_rnn", "10_conv_filters", "11_fmnist_classifier", "12_attention",
-                         "13_vae", "14_seq2seq", "15_pronunciation", "16_gan", "17_gan_fmnist"}));
+    EXPECT_EQ(names, (std::vector<std::string>{"01_binary_xor",
+                                               "02_perceptron",
+                                               "03_backprop",
+                                               "04_activations",
+                                               "05_mlp_xor",
+                                               "06_recipes",
+                                               "07_cos2sin",
+                                               "08_bptt_gradients",
+                                               "09_char_rnn",
+                                               "10_conv_filters",
+                                               "11_fmnist_classifier",
+                                               "12_attention",
+                                               "13_vae",
+                                               "14_seq2seq",
+                                               "15_pronunciation",
+                                               "16_gan",
+                                               "17_gan_fmnist",
+                                               "18_fgsm",
+                                               "19_robust_training",
+                                               "20_large_margin",
+                                               "21_input_dimension"}));
     EXPECT_EQ(find("nope"), nullptr);
 }
 
@@ -47,7 +63,8 @@ TEST_F(Gallery, MatchFindsAnEntryByAUniquePartOfItsName) {
     EXPECT_EQ(names(match("07")), Names{"07_cos2sin"});
     EXPECT_EQ(names(match("11_fmnist_classifier")), Names{"11_fmnist_classifier"});
     EXPECT_EQ(names(match("xor")), (Names{"01_binary_xor", "05_mlp_xor"}));
-    EXPECT_EQ(names(match("1_")), (Names{"01_binary_xor", "11_fmnist_classifier"}));
+    EXPECT_EQ(names(match("1_")),
+              (Names{"01_binary_xor", "11_fmnist_classifier", "21_input_dimension"}));
     EXPECT_TRUE(match("nope").empty());
     EXPECT_TRUE(match("").empty());
 }
