@@ -156,25 +156,12 @@ std::shared_ptr<nn::Sequential> make_mlp(Generator& gen) {
 }
 
 void train_mlp(nn::Module& net, const Data& d, int steps) {
-    optim::Adam opt(net.parameters(), {.lr = 0.01});
-    optim::CosineAnnealingLR anneal(opt, {.t_max = steps, .eta_min = 1e-4});
-    for (int step = 0; step < steps; ++step) {
-        Tensor loss = nn::cross_entropy(net(d.x), d.y);
-        opt.zero_grad();
-        loss.backward();
-        opt.step();
-        anneal.step();
-    }
-}
-
-std::vector<std::int64_t> predict(nn::Module& m, const Tensor& x) {
-    NoGrad no_grad;
-    return argmax(m(x), 1).to_vector<std::int64_t>();
+    fit_full_batch(net, d.x, d.y, steps, {.lr = 0.01});
 }
 
 // The rows of the test set that model classifies correctly.
 Data correct_subset(nn::Module& m, const Data& d) {
-    const std::vector<std::int64_t> p = predict(m, d.x), y = d.y.to_vector<std::int64_t>();
+    const std::vector<std::int64_t> p = predict_classes(m, d.x), y = d.y.to_vector<std::int64_t>();
     std::vector<std::int64_t> keep;
     for (std::size_t i = 0; i < y.size(); ++i)
         if (p[i] == y[i]) keep.push_back(static_cast<std::int64_t>(i));
@@ -217,7 +204,7 @@ std::vector<bool> pgd_flipped(nn::Module& m, const Data& d, const std::vector<do
                                    .range = kRange,
                                    .generator = &gen};
         const Tensor z = attack::pgd(scaled, d.x, d.y, o);  // (N, 2)
-        const std::vector<std::int64_t> p = predict(scaled, z);
+        const std::vector<std::int64_t> p = predict_classes(scaled, z);
         for (std::int64_t i = 0; i < n; ++i) flipped[i] = flipped[i] || p[i] != y[i];
     }
     return flipped;
@@ -279,7 +266,7 @@ void draw_regions(plot::Axes& ax, nn::Module& m, plot::Range xr, plot::Range yr)
     for (int i = 0; i < g; ++i)
         for (int j = 0; j < g; ++j) grid.insert(grid.end(), {cx[j], cy[i]});
     const Tensor pts = from_vector(grid, {g * g, 2}, kFloat64).to(kFloat32);  // (G*G, 2)
-    const std::vector<std::int64_t> p = predict(m, pts);
+    const std::vector<std::int64_t> p = predict_classes(m, pts);
     ax.heatmap(std::vector<double>(p.begin(), p.end()), g, g,
                {.x0 = xr.lo,
                 .x1 = xr.hi,

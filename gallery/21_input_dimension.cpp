@@ -62,24 +62,11 @@ Data sample(const std::vector<double>& mu, std::int64_t n, Generator& gen) {
 // Logistic regression as PyTorch writes it: Linear(d, 2) and the cross-entropy; full-batch Adam
 // with a small weight decay, the learning rate annealed to near zero.
 void train(nn::Linear& model, const Data& d, int steps) {
-    optim::Adam opt(model.parameters(), {.lr = 0.05, .weight_decay = 1e-3});
-    optim::CosineAnnealingLR anneal(opt, {.t_max = steps, .eta_min = 1e-4});
-    for (int step = 0; step < steps; ++step) {
-        Tensor loss = nn::cross_entropy(model(d.x), d.y);  // (N, d) -> (N, 2) -> ()
-        opt.zero_grad();
-        loss.backward();
-        opt.step();
-        anneal.step();
-    }
-}
-
-std::vector<std::int64_t> predict(nn::Module& m, const Tensor& x) {
-    NoGrad no_grad;
-    return argmax(m(x), 1).to_vector<std::int64_t>();
+    fit_full_batch(model, d.x, d.y, steps, {.lr = 0.05, .weight_decay = 1e-3});
 }
 
 std::int64_t count_wrong(nn::Module& m, const Tensor& x, const Tensor& y) {
-    const std::vector<std::int64_t> p = predict(m, x), t = y.to_vector<std::int64_t>();
+    const std::vector<std::int64_t> p = predict_classes(m, x), t = y.to_vector<std::int64_t>();
     std::int64_t wrong = 0;
     for (std::size_t i = 0; i < t.size(); ++i) wrong += p[i] != t[i];
     return wrong;
@@ -127,7 +114,7 @@ DimResult run_dimension(std::int64_t d, std::int64_t n_train, std::int64_t n_tes
 
     // The correctly classified test points and their distances to the hyperplane: |s| / ||w||_1
     // in L-inf (every coordinate moves by eps against sign(w)), |s| / ||w||_2 in L2.
-    const std::vector<std::int64_t> p = predict(model, test.x),
+    const std::vector<std::int64_t> p = predict_classes(model, test.x),
                                     y = test.y.to_vector<std::int64_t>();
     const std::vector<float> x = test.x.to_vector<float>();
     std::vector<std::int64_t> keep;

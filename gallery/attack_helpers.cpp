@@ -1,4 +1,4 @@
-// What the adversarial entries (18_fgsm, 19_robust_training) share: a classifier trained by the
+// What the adversarial entries (18_fgsm to 21_input_dimension) share: a classifier trained by the
 // recipe and seen from pixel space, the test images in pixels, accuracy under an attack.
 
 #include <algorithm>
@@ -6,7 +6,9 @@
 #include "entries.h"
 #include "soma/autograd.h"
 #include "soma/data/fashion_mnist.h"
+#include "soma/nn/loss.h"
 #include "soma/ops.h"
+#include "soma/optim/scheduler.h"
 #include "soma/train/classification.h"
 
 namespace soma::gallery {
@@ -46,6 +48,24 @@ double accuracy_under(nn::Module& model, const PixelImages& data, const AttackFn
         correct += train::count_correct(model(xa), y);
     }
     return double(correct) / double(n);
+}
+
+void fit_full_batch(nn::Module& model, const Tensor& x, const Tensor& y, int steps,
+                    optim::AdamOptions adam) {
+    optim::Adam opt(model.parameters(), adam);
+    optim::CosineAnnealingLR anneal(opt, {.t_max = steps, .eta_min = 1e-4});
+    for (int step = 0; step < steps; ++step) {
+        const Tensor loss = nn::cross_entropy(model(x), y);  // (N, C) -> ()
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+        anneal.step();
+    }
+}
+
+std::vector<std::int64_t> predict_classes(nn::Module& model, const Tensor& x) {
+    NoGrad no_grad;
+    return argmax(model(x), 1).to_vector<std::int64_t>();
 }
 
 }  // namespace soma::gallery

@@ -11,6 +11,7 @@
 #include "gallery.h"
 #include "soma/attack/normalized.h"
 #include "soma/nn/module.h"
+#include "soma/optim/adam.h"
 #include "soma/tensor.h"
 #include "soma/train/fmnist.h"
 
@@ -63,6 +64,12 @@ std::shared_ptr<attack::Normalized> train_pixel_classifier(const train::FmnistOp
 using AttackFn = std::function<Tensor(const Tensor& images, const Tensor& labels)>;
 // Accuracy on `data` after `attack` (null: the clean images), in batches of 250.
 double accuracy_under(nn::Module& model, const PixelImages& data, const AttackFn& attack);
+// Full-batch training of a small classifier: Adam on the cross-entropy of model(x) (N, C) against
+// y (N), the lr annealed (cosine) to 1e-4 over `steps` (20_large_margin, 21_input_dimension).
+void fit_full_batch(nn::Module& model, const Tensor& x, const Tensor& y, int steps,
+                    optim::AdamOptions adam);
+// argmax of model(x) (N, C) per row, without a graph.
+std::vector<std::int64_t> predict_classes(nn::Module& model, const Tensor& x);
 // A model seen by an attack that takes one radius per example, where soma's attacks take one per
 // batch: forward(z) = model(x0 + e * (z - x0)) with e_i = eps[i]. An attack at radius 1 around
 // x0 on this module is the same attack at radius eps[i] around each x0_i on the model (the
