@@ -60,6 +60,12 @@ Tensor shifted(const Tensor& y, std::int64_t k, std::int64_t classes) {
     return t;
 }
 
+// The model's classes for x, without a graph: labels every example starts "correct" with.
+Tensor predicted(nn::Module& model, const Tensor& x) {
+    autograd::NoGrad no_grad;
+    return argmax(model(x), 1);
+}
+
 std::int64_t count(const std::vector<std::uint8_t>& v) {
     std::int64_t n = 0;
     for (auto b : v) n += b;
@@ -119,11 +125,7 @@ TEST(Pgd, IsStrongerThanFgsmAndATargetedAttackReachesItsTarget) {
     manual_seed(6);
     auto net = mlp(20, 32, 10);
     const Tensor x = rand({64, 20});
-    Tensor y;
-    {
-        autograd::NoGrad no_grad;
-        y = argmax((*net)(x), 1);  // every example starts classified "correctly"
-    }
+    const Tensor y = predicted(*net, x);  // every example starts classified "correctly"
     for (Loss loss : {Loss::CrossEntropy, Loss::Margin}) {
         const double eps = 0.03;
         const auto f = count(succeeded((*net)(fgsm(*net, x, y, eps, {.loss = loss})), y, false));
@@ -136,14 +138,10 @@ TEST(Pgd, IsStrongerThanFgsmAndATargetedAttackReachesItsTarget) {
     // the ball when eps covers the whole range); a linear model makes the target's margin
     // concave in x, so PGD finds it.
     auto linear = std::make_shared<nn::Linear>(nn::LinearOptions{.in = 20, .out = 10});
-    Tensor target;
-    {
-        autograd::NoGrad no_grad;
-        const Tensor pred = argmax((*linear)(x), 1).contiguous();
-        target = pred.clone();
-        for (std::int64_t i = 0; i < 64; ++i)
-            target.data<std::int64_t>()[i] = pred.data<std::int64_t>()[(i + 7) % 64];
-    }
+    const Tensor pred = predicted(*linear, x).contiguous();
+    Tensor target = pred.clone();
+    for (std::int64_t i = 0; i < 64; ++i)
+        target.data<std::int64_t>()[i] = pred.data<std::int64_t>()[(i + 7) % 64];
     for (Loss loss : {Loss::CrossEntropy, Loss::Margin}) {
         const Tensor xt =
             pgd(*linear, x, target,
@@ -157,11 +155,7 @@ TEST(Pgd, RestartsKeepTheWorstCase) {
     manual_seed(7);
     auto net = mlp(8, 16, 4);
     const Tensor x = rand({200, 8});
-    Tensor y;
-    {
-        autograd::NoGrad no_grad;
-        y = argmax((*net)(x), 1);
-    }
+    const Tensor y = predicted(*net, x);
     const PgdOptions base{.eps = 0.04, .steps = 5, .restarts = 1};
     // One generator drawn by five single-restart attacks in turn gives the same random starts
     // as one attack with five restarts.
