@@ -2,6 +2,8 @@
 // The `soma` command's subcommands. Each lives in its own file and registers itself with an
 // add_<name>() function; main() parses the command line and runs the chosen one.
 
+#include <soma/models/tabular_train.h>
+#include <soma/train/fmnist.h>
 #include <soma/train/progress.h>
 
 #include <CLI/CLI.hpp>
@@ -36,6 +38,12 @@ Command add_attack(CLI::App& root, const Globals& globals);
 Command add_inspect(CLI::App& root, const Globals& globals);
 Command add_predict(CLI::App& root, const Globals& globals);
 Command add_g2p(CLI::App& root, const Globals& globals);
+// `soma check fmnist|csv`: the soundness checks of a recipe's set-up (check.cpp).
+Command add_check(CLI::App& root, const Globals& globals);
+// The settings of `soma train fmnist` and `soma train csv` (data, model, optimiser), which
+// `soma check` takes too, so that a training command line checks as it is.
+void add_fmnist_options(CLI::App* app, train::FmnistOptions& o);
+void add_csv_options(CLI::App* app, models::TabularSettings& s);
 // `soma train csv`, a subcommand of `soma train` (train_app).
 Command add_train_csv(CLI::App& train_app, const Globals& globals);
 // `soma train g2p`, a subcommand of `soma train`.

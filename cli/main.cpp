@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
     };
     commands.push_back(add_eval_generative(app, globals));
     commands.push_back(add_attack(app, globals));
+    commands.push_back(add_check(app, globals));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
 // soma train: the recipes (one subcommand each, e.g. `soma train fmnist`), and what every one
 // shares: stop handlers, error messages, exit codes, and which settings the user gave.
 
+#include <soma/autograd.h>
 #include <soma/error.h>
 #include <soma/train/engine.h>
 #include <soma/train/progress.h>
@@ -94,15 +95,23 @@ Command add_train(CLI::App& root, const Globals& globals) {
     CLI::App* app = root.add_subcommand(
         "train", "Train a model from a recipe (checkpoints, metrics and curves in --out)");
     app->require_subcommand(1);
+    auto detect_anomaly = std::make_shared<bool>(false);
+    app->add_flag("--detect-anomaly", *detect_anomaly,
+                  "Stop at the first op whose output or gradient holds NaN/Inf, naming it "
+                  "(slower: every value is checked)");
     std::vector<Command> recipes = {add_train_fmnist(*app, globals), add_train_csv(*app, globals),
                                     add_train_g2p(*app, globals), add_train_vae(*app, globals),
                                     add_train_gan(*app, globals)};
+    // `soma train fmnist --detect-anomaly` reaches the flag above.
+    for (const Command& c : recipes) c.app->fallthrough();
     app->footer(
         "Every recipe runs on one engine: a progress bar, metrics.jsonl, curves.svg, an atomic "
         "checkpoint per epoch (--resume continues it exactly), early stopping on the "
         "validation split (--patience); Ctrl-C or SIGTERM stops after the current batch and "
-        "saves. Exit codes: 0 done, 1 error, 2 usage, 130/143 stopped by SIGINT/SIGTERM.");
-    return {app, [recipes] {
+        "saves; --detect-anomaly names the op that first produced NaN/Inf. Exit codes: 0 done, 1 "
+        "error, 2 usage, 130/143 stopped by SIGINT/SIGTERM.");
+    return {app, [recipes, detect_anomaly] {
+                autograd::set_detect_anomaly(*detect_anomaly);
                 for (const Command& c : recipes)
                     if (c.app->parsed()) return c.run();
                 return 2;

@@ -60,12 +60,7 @@ int run(Args& a) {
 
 }  // namespace
 
-Command add_train_csv(CLI::App& train_app, const Globals& /*globals*/) {
-    CLI::App* app = train_app.add_subcommand(
-        "csv", "The regressor or classifier recipe on a CSV file with a header row");
-    auto a = std::make_shared<Args>();
-    a->app = app;
-    models::TabularSettings& s = a->s;
+void add_csv_options(CLI::App* app, models::TabularSettings& s) {
     app->add_option("file", s.file, "The table: CSV with a header row (plain or .gz)")
         ->required()
         ->check(CLI::ExistingFile);
@@ -102,6 +97,15 @@ Command add_train_csv(CLI::App& train_app, const Globals& /*globals*/) {
     app->add_option("--patience", s.patience,
                     "Early stopping: epochs without a better validation loss (0: off)")
         ->check(CLI::NonNegativeNumber);
+}
+
+Command add_train_csv(CLI::App& train_app, const Globals& /*globals*/) {
+    CLI::App* app = train_app.add_subcommand(
+        "csv", "The regressor or classifier recipe on a CSV file with a header row");
+    auto a = std::make_shared<Args>();
+    a->app = app;
+    models::TabularSettings& s = a->s;
+    add_csv_options(app, s);
     add_out_and_resume(*app, a->o.out_dir, a->o.resume,
                        "Directory for checkpoint, best weights and metrics");
     app->add_option("--threads", a->threads, "Threads (0: the default)")

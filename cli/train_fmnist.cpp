@@ -43,11 +43,7 @@ int run(Args& a) {
 
 }  // namespace
 
-Command add_train_fmnist(CLI::App& train_app, const Globals& /*globals*/) {
-    CLI::App* app = train_app.add_subcommand("fmnist", "The classifier recipe on Fashion-MNIST");
-    auto a = std::make_shared<Args>();
-    a->app = app;
-    train::FmnistOptions& o = a->o;
+void add_fmnist_options(CLI::App* app, train::FmnistOptions& o) {
     app->add_option("--model", o.model, "Model: mlp, mlp-wide, cnn, resnet or resnet-wide")
         ->check(CLI::IsMember(models::fmnist_model_names()))
         ->capture_default_str();
@@ -59,12 +55,9 @@ Command add_train_fmnist(CLI::App& train_app, const Globals& /*globals*/) {
     app->add_option("--lr", o.lr, "Learning rate (the peak, with a schedule)")
         ->check(finite_positive())
         ->capture_default_str();
-    app->add_option("--threads", a->threads, "Threads (0: the default)")
-        ->check(CLI::Range(0, 1024));
     app->add_option("--seed", o.seed, "Seed for initialisation, dropout, split and order")
         ->check(unsigned_integer())
         ->capture_default_str();
-    add_out_and_resume(*app, o.out_dir, o.resume);
     app->add_option("--subset", o.subset, "Train on this many images only (0: all)")
         ->check(CLI::NonNegativeNumber);
     app->add_option("--val-size", o.val_size, "Training images held out for validation")
@@ -125,6 +118,17 @@ Command add_train_fmnist(CLI::App& train_app, const Globals& /*globals*/) {
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     app->add_option("--data", o.root, "Fashion-MNIST directory")->capture_default_str();
+}
+
+Command add_train_fmnist(CLI::App& train_app, const Globals& /*globals*/) {
+    CLI::App* app = train_app.add_subcommand("fmnist", "The classifier recipe on Fashion-MNIST");
+    auto a = std::make_shared<Args>();
+    a->app = app;
+    train::FmnistOptions& o = a->o;
+    add_fmnist_options(app, o);
+    app->add_option("--threads", a->threads, "Threads (0: the default)")
+        ->check(CLI::Range(0, 1024));
+    add_out_and_resume(*app, o.out_dir, o.resume);
     return {app, [a] { return run_training("fmnist", [&] { return run(*a); }); }};
 }
 

@@ -124,6 +124,17 @@ add_test(NAME cli.generative
                  -DWORK=${PROJECT_BINARY_DIR}/cli_generative_work
                  -P ${PROJECT_SOURCE_DIR}/tests/train/generative_cli.cmake)
 
+# `soma check`: the soundness checks of a CSV set-up (always) and of Fashion-MNIST set-ups, a
+# sound one and one with a learning rate far too large (skipped without the data); and a
+# training run with --detect-anomaly. Labelled slow: it trains (the sanitizer stage runs the
+# checks' unit tests instead).
+add_test(NAME cli.check
+         COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>
+                 -DFIXTURES=${PROJECT_SOURCE_DIR}/tests/fixtures
+                 -DWORK=${PROJECT_BINARY_DIR}/cli_check_work
+                 -P ${PROJECT_SOURCE_DIR}/tests/train/check_cli.cmake)
+set_tests_properties(cli.check PROPERTIES SKIP_REGULAR_EXPRESSION "SKIP:" LABELS slow)
+
 # `soma attack`: the robustness report of a small mlp, its files, JSON and refusals.
 add_test(NAME cli.attack
          COMMAND ${CMAKE_COMMAND} -DSOMA=$<TARGET_FILE:soma_cli>

@@ -3,9 +3,11 @@
 // order without sorting), reduces broadcast gradients to each input's shape, and accumulates.
 
 #include <atomic>
+#include <optional>
 #include <unordered_map>
 
 #include "autograd/accumulate.h"
+#include "autograd/anomaly.h"
 #include "soma/autograd.h"
 
 namespace soma::autograd {
@@ -163,6 +165,8 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds,
             bool was = grad_enabled();
             set_grad_enabled(run.create_graph);
             try {
+                std::optional<detail::ForwardChecksOff> quiet;  // the node's result is checked
+                if (is_anomaly_enabled()) quiet.emplace();
                 grads = node->apply(g, node->needs);
             } catch (...) {
                 set_grad_enabled(was);
@@ -171,6 +175,14 @@ void execute(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds,
             set_grad_enabled(was);
             check(grads.size() == node->edges.size(), node->name(), " returned ", grads.size(),
                   " gradients for ", node->edges.size(), " inputs");
+            if (is_anomaly_enabled()) {
+                try {
+                    detail::check_backward_anomaly(*node, g, grads);
+                } catch (...) {
+                    for (Node* n : nodes) n->pending_grad = Tensor();
+                    throw;
+                }
+            }
         }
         for (std::size_t i = 0; i < node->edges.size(); ++i) {
             Node::Edge& e = node->edges[i];

@@ -8,6 +8,7 @@
 #include <memory>
 #include <ostream>
 
+#include "models/tabular_parts.h"
 #include "soma/autograd.h"
 #include "soma/data/dataloader.h"
 #include "soma/error.h"
@@ -17,12 +18,7 @@
 
 namespace soma::models {
 
-namespace {
-
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
-    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
+namespace tabular_detail {
 
 void check_settings(const TabularSettings& s) {
     check(!s.file.empty(), "train csv: no file given");
@@ -37,18 +33,6 @@ void check_settings(const TabularSettings& s) {
           "train csv: val fraction must be in [0, 1), got ", s.val_fraction);
     check(s.patience >= 0, "train csv: patience must be >= 0, got ", s.patience);
 }
-
-train::DeclareFields declare(TabularSettings& s) { return train::fields_of(s); }
-
-// The settings that differ from the defaults: what a caller without a command line "gave".
-std::set<std::string> non_default(TabularSettings s) {
-    s.tabular = TabularSettings{}.tabular;  // computed, never given
-    return train::non_default_fields(s);
-}
-
-struct Split {
-    std::vector<std::int64_t> train, val;
-};
 
 // A permutation drawn from `seed`; its first round(n * fraction) rows validate.
 Split split_rows(std::int64_t n, double fraction, std::uint64_t seed) {
@@ -72,6 +56,25 @@ data::TextTable select_rows(const data::TextTable& t, const std::vector<std::int
         out.lines.push_back(t.lines[r]);
     }
     return out;
+}
+
+}  // namespace tabular_detail
+
+using namespace tabular_detail;
+
+namespace {
+
+std::string trim(const std::string& s) {
+    const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+    return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+train::DeclareFields declare(TabularSettings& s) { return train::fields_of(s); }
+
+// The settings that differ from the defaults: what a caller without a command line "gave".
+std::set<std::string> non_default(TabularSettings s) {
+    s.tabular = TabularSettings{}.tabular;  // computed, never given
+    return train::non_default_fields(s);
 }
 
 // The validation metric of the model in the target's units (eval mode, no gradients).

@@ -22,7 +22,7 @@ const std::shared_ptr<Module>& ModuleList::ptr(std::int64_t i) const {
 
 Tensor Sequential::forward(const Tensor& x) {
     Tensor y = x;
-    for (auto& m : modules_) y = m->forward(y);
+    for (auto& m : modules_) y = (*m)(y);
     return y;
 }
 

@@ -59,6 +59,36 @@ private:
 
 }  // namespace
 
+HookHandle& HookHandle::operator=(HookHandle&& other) noexcept {
+    if (this != &other) {
+        remove();
+        hooks_ = std::move(other.hooks_);
+        id_ = other.id_;
+    }
+    return *this;
+}
+
+void HookHandle::remove() {
+    if (auto hooks = hooks_.lock())
+        std::erase_if(*hooks, [this](const auto& entry) { return entry.first == id_; });
+    hooks_.reset();
+}
+
+HookHandle Module::register_forward_hook(ForwardHook hook) {
+    check(static_cast<bool>(hook), type_name(), "::register_forward_hook: the hook is empty");
+    if (!forward_hooks_)
+        forward_hooks_ = std::make_shared<std::vector<std::pair<int, ForwardHook>>>();
+    const int id = next_hook_id_++;
+    forward_hooks_->emplace_back(id, std::move(hook));
+    return HookHandle(forward_hooks_, id);
+}
+
+void Module::run_forward_hooks(const Tensor& x, const Tensor& y) {
+    // A copy: a hook may remove itself (or others) while running.
+    const auto hooks = *forward_hooks_;
+    for (const auto& [id, hook] : hooks) hook(*this, x, y);
+}
+
 Tensor Module::forward(const Tensor&) {
     fail(type_name(),
          ": this module does not map a single tensor to a tensor; call its own forward");

@@ -2,6 +2,7 @@
 
 #include "soma/train/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 
 #include "soma/autograd.h"
 #include "soma/io/checkpoint.h"
+#include "soma/ops.h"
 #include "soma/random.h"
 #include "soma/train/progress.h"
 
@@ -202,7 +204,16 @@ private:
                     complete = false;
                     break;
                 }
+                // The epoch's last batch is the one the record's gradient statistics describe.
+                const bool last = st.batch + 1 == train_.size();
+                if (last) weights_before_ = weight_snapshot();
                 const StepResult r = t_.train_step(b);
+                if (last) layer_stats_ = layer_statistics();
+                if (first_batches_ == 0) first_epoch_ = epoch;
+                if (first_batches_ < kFirstBatches && epoch == first_epoch_ && !r.metrics.empty()) {
+                    first_sum_ += r.metrics.items()[0].second;
+                    ++first_batches_;
+                }
                 if (const auto* bad = non_finite(r.metrics)) {
                     bar.finish();  // the message starts on a line of its own
                     throw Diverged("training diverged at epoch " + std::to_string(epoch + 1) +
@@ -237,6 +248,8 @@ private:
             for (const auto& [name, value] : v.items()) r.values.set("val_" + name, value);
         }
         if (!t_.optimizers.empty()) r.values.set("lr", t_.optimizers[0]->lr());
+        for (const auto& [name, value] : layer_stats_.items()) r.values.set(name, value);
+        layer_stats_ = Metrics();
         r.values.set("seconds", st.seconds);
         r.values.set("samples_per_s", session_ > 0 ? (st.samples - samples_before_) / session_ : 0);
         result_.history.push_back(r);
@@ -252,6 +265,7 @@ private:
                     << fixed(r.get("samples_per_s"), 0) << " samples/s\n"
                     << std::flush;
         }
+        warn_if_plateau(epoch);
         state_.epoch = EpochState{};
         save(epoch + 1);
         if (!o_.out_dir.empty()) {
@@ -327,6 +341,55 @@ private:
                             {.epoch = epoch, .step = steps(), .extra = m}, &default_generator());
     }
 
+    // The weights (parameters of 2+ dimensions), copied before the epoch's last step.
+    std::vector<std::pair<std::string, Tensor>> weight_snapshot() const {
+        NoGrad no_grad;
+        std::vector<std::pair<std::string, Tensor>> out;
+        for (auto& [name, p] : t_.model->named_parameters())
+            if (p.dim() >= 2) out.emplace_back(name, p.clone());
+        return out;
+    }
+
+    // Each weight's gradient norm and relative update over the step just taken.
+    Metrics layer_statistics() {
+        NoGrad no_grad;
+        Metrics m;
+        auto params = t_.model->named_parameters();
+        for (auto& [name, before] : weights_before_) {
+            const auto it = std::find_if(params.begin(), params.end(),
+                                         [&](const auto& e) { return e.first == name; });
+            if (it == params.end()) continue;
+            const Tensor& p = it->second;
+            if (p.grad().defined()) m.set("grad_norm/" + name, l2_norm(p.grad()));
+            const double w = l2_norm(before);
+            if (w > 0) m.set("update_ratio/" + name, l2_norm(sub(p, before)) / w);
+        }
+        weights_before_.clear();
+        return m;
+    }
+
+    static double l2_norm(const Tensor& t) {
+        return std::sqrt(sum(mul(t, t)).to(kFloat64).item<double>());
+    }
+
+    // The lecture's "monitor your progress": a loss whose epoch mean is not below the mean of
+    // the run's first batches (3% allows for their noise), a whole epoch later, means nothing is
+    // learned; say so once.
+    void warn_if_plateau(std::int64_t epoch) {
+        if (!o_.warn_plateau || plateau_warned_ || !o_.log || first_batches_ == 0 ||
+            state_.epoch.sums.empty() || epoch <= first_epoch_)
+            return;
+        const double initial = first_sum_ / double(first_batches_);
+        const std::string name = state_.epoch.sums.items()[0].first;
+        const double mean = state_.epoch.mean(name);
+        if (!(initial > 0) || mean < 0.97 * initial) return;  // 3%: batch-to-batch noise
+        plateau_warned_ = true;
+        *o_.log << "warning: the training " << name << " (" << mean << " in epoch " << epoch + 1
+                << ") has not fallen below its initial value (" << initial
+                << ", the first batches): nothing is being learned; check the learning rate, the "
+                   "labels and the gradients (soma check runs the soundness checks)\n";
+    }
+
     Trainee& t_;
     const data::DataLoader& train_;
     const data::DataLoader* val_;
@@ -335,6 +398,13 @@ private:
     EngineState state_;
     std::int64_t samples_before_ = 0;
     double session_ = 0;
+    std::vector<std::pair<std::string, Tensor>> weights_before_;
+    Metrics layer_stats_;
+    // The loss of the first batches this session ran: the plateau warning's yardstick.
+    static constexpr std::int64_t kFirstBatches = 10;
+    std::int64_t first_batches_ = 0, first_epoch_ = 0;
+    double first_sum_ = 0;
+    bool plateau_warned_ = false;
 };
 
 }  // namespace

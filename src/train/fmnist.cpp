@@ -23,6 +23,7 @@
 #include "soma/optim/scheduler.h"
 #include "soma/optim/sgd.h"
 #include "soma/random.h"
+#include "train/fmnist_parts.h"
 
 namespace soma::train {
 
@@ -67,9 +68,11 @@ DataLoader eval_loader(std::shared_ptr<const Dataset> d) {
     return DataLoader(std::move(d), {.batch_size = kEvalBatch});
 }
 
+}  // namespace
+
 // The optimizer the options name, with their lr and weight decay.
-std::unique_ptr<optim::Optimizer> make_optimizer(const FmnistOptions& o,
-                                                 std::vector<Tensor> params) {
+std::unique_ptr<optim::Optimizer> fmnist_detail::make_optimizer(const FmnistOptions& o,
+                                                                std::vector<Tensor> params) {
     if (o.optimizer == "adam")
         return std::make_unique<optim::Adam>(
             std::move(params), optim::AdamOptions{.lr = o.lr, .weight_decay = o.weight_decay});
@@ -83,6 +86,8 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const FmnistOptions& o,
                 .lr = o.lr, .momentum = 0.9, .weight_decay = o.weight_decay, .nesterov = true});
     fail("train_fmnist: unknown optimizer '", o.optimizer, "' (known: adam, adamw, sgd)");
 }
+
+namespace {
 
 // The schedule the options name, stepped once per epoch; null for a constant lr.
 std::unique_ptr<optim::LRScheduler> make_schedule(const FmnistOptions& o, optim::Optimizer& opt) {
@@ -162,7 +167,9 @@ attack::AdversarialTraining adversarial_options(const FmnistOptions& o) {
             .beta = o.trades_beta};
 }
 
-void check_options(const FmnistOptions& o) {
+}  // namespace
+
+void fmnist_detail::check_options(const FmnistOptions& o) {
     check(o.epochs >= 1, "train_fmnist: epochs must be >= 1, got ", o.epochs);
     check(o.batch_size >= 1, "train_fmnist: batch_size must be >= 1, got ", o.batch_size);
     check(std::isfinite(o.lr) && o.lr > 0, "train_fmnist: lr must be > 0, got ", o.lr);
@@ -179,6 +186,8 @@ void check_options(const FmnistOptions& o) {
           "train_fmnist: select must be last or best, got '", o.select, "'");
     if (o.adversarial != "none") attack::validate(adversarial_options(o));
 }
+
+namespace {
 
 std::string describe(const FmnistOptions& o) {
     std::string s = "fmnist " + o.model + ", batch " + std::to_string(o.batch_size) + ", " +
@@ -209,7 +218,7 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
         resolve_resumed(declare(o), checkpoint_settings(o.resume), given, o.resume);
     }
     if (o.batch_size <= 0) o.batch_size = models::fmnist_default_batch_size(o.model);
-    check_options(o);
+    fmnist_detail::check_options(o);
 
     auto full = fmnist_normalized(Split::Train, o.root);
     check(o.val_size > 0 && o.val_size < full->size(), "train_fmnist: val_size ", o.val_size,
@@ -227,7 +236,8 @@ FmnistRun train_fmnist(const FmnistOptions& options) {
     FmnistRun run;
     run.model_name = o.model;
     run.model = models::fmnist_model(o.model);
-    const std::unique_ptr<optim::Optimizer> optimizer = make_optimizer(o, run.model->parameters());
+    const std::unique_ptr<optim::Optimizer> optimizer =
+        fmnist_detail::make_optimizer(o, run.model->parameters());
     const std::unique_ptr<optim::LRScheduler> schedule = make_schedule(o, *optimizer);
     const bool robust = o.adversarial != "none";
     Trainee trainee{

@@ -134,6 +134,7 @@ GanRun train_gan(const GanRunOptions& options) {
         .log = o.log,
         .terminal = o.terminal,
         .on_batch = o.on_batch,
+        .warn_plateau = false,  // the players' losses hover by design
         .on_epoch = nullptr};
     fit_options.settings[detail::kKindKey] = "gan";
     if (images && !o.out_dir.empty())

@@ -9,13 +9,6 @@ endif()
 
 include(${CMAKE_CURRENT_LIST_DIR}/../support/expect.cmake)
 
-function(soma rc_var out_var)
-    execute_process(COMMAND ${SOMA} ${ARGN} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
-                    RESULT_VARIABLE _rc)
-    set(${rc_var} "${_rc}" PARENT_SCOPE)
-    set(${out_var} "${_out}${_err}" PARENT_SCOPE)
-endfunction()
-
 # Exit code `code` (1: soma's errors, 2: CLI11's usage errors) and a message with `needle`.
 function(expect_refused what code needle)
     soma(rc out attack ${ARGN})

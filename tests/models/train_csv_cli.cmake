@@ -2,13 +2,6 @@
 # a free-text column; tools/csv_fixtures.py writes it), and errors that name the problem:
 #   cmake -DSOMA=<path to soma> -DFIXTURES=<tests/fixtures> -DWORK=<scratch dir> -P train_csv_cli.cmake
 
-function(soma rc_var out_var)
-    execute_process(COMMAND ${SOMA} ${ARGN} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
-                    RESULT_VARIABLE _rc)
-    set(${rc_var} "${_rc}" PARENT_SCOPE)
-    set(${out_var} "${_out}${_err}" PARENT_SCOPE)
-endfunction()
-
 # Runs soma and fails unless it exits with 0; the output lands in out_var.
 function(soma_ok out_var)
     soma(_rc _out ${ARGN})

@@ -9,3 +9,12 @@ function(expect_in text what)
         endif()
     endforeach()
 endfunction()
+
+# Runs ${SOMA} with the arguments after the two names: its exit code lands in rc_var, stdout and
+# stderr together in out_var.
+function(soma rc_var out_var)
+    execute_process(COMMAND ${SOMA} ${ARGN} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
+                    RESULT_VARIABLE _rc)
+    set(${rc_var} "${_rc}" PARENT_SCOPE)
+    set(${out_var} "${_out}${_err}" PARENT_SCOPE)
+endfunction()

@@ -10,13 +10,6 @@ endif()
 
 include(${CMAKE_CURRENT_LIST_DIR}/../support/expect.cmake)
 
-function(soma rc_var out_var)
-    execute_process(COMMAND ${SOMA} ${ARGN} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
-                    RESULT_VARIABLE _rc)
-    set(${rc_var} "${_rc}" PARENT_SCOPE)
-    set(${out_var} "${_out}${_err}" PARENT_SCOPE)
-endfunction()
-
 function(expect_refused what needle)
     soma(rc out eval-generative ${ARGN})
     if(NOT rc EQUAL 1)

@@ -4,13 +4,6 @@
 # The mixture part always runs; the Fashion-MNIST part prints SKIP and ends the script when the
 # data set is not installed.
 
-function(soma rc_var out_var)
-    execute_process(COMMAND ${SOMA} ${ARGN} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
-                    RESULT_VARIABLE _rc)
-    set(${rc_var} "${_rc}" PARENT_SCOPE)
-    set(${out_var} "${_out}${_err}" PARENT_SCOPE)
-endfunction()
-
 function(soma_ok out_var)
     soma(_rc _out ${ARGN})
     if(NOT _rc EQUAL 0)

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "io/io_test_util.h"
@@ -100,7 +102,8 @@ protected:
 void expect_same_history(const std::vector<EpochRecord>& a, const std::vector<EpochRecord>& b) {
     ASSERT_EQ(a.size(), b.size());
     for (std::size_t i = 0; i < a.size(); ++i)
-        for (const char* k : {"train_loss", "train_second_loss", "val_loss", "lr"})
+        for (const char* k : {"train_loss", "train_second_loss", "val_loss", "lr",
+                              "grad_norm/first.weight", "update_ratio/second.weight"})
             EXPECT_EQ(a[i].get(k), b[i].get(k)) << k << " at epoch " << i + 1;
 }
 
@@ -130,6 +133,54 @@ TEST_F(Engine, CustomStepTrainsTwoOptimisersAndRecordsEveryMetric) {
          {"checkpoint.safetensors", "best.safetensors", "metrics.jsonl", "curves.svg"})
         EXPECT_TRUE(std::filesystem::exists(dir.file("run/") + f)) << f;
     EXPECT_EQ(checkpoint_settings(r.checkpoint).at("recipe"), "two-nets");
+}
+
+TEST_F(Engine, RecordsEachWeightsGradientNormAndUpdateRatio) {
+    manual_seed(5);
+    Rig s;
+    std::ostringstream log;
+    FitOptions o = options("monitor", 2);
+    o.log = &log;
+    const FitResult r = fit(s.trainee, train_loader, &val_loader, o);
+    for (const EpochRecord& e : r.history)
+        for (const char* w : {"first.weight", "second.weight"}) {
+            EXPECT_GT(e.get(std::string("grad_norm/") + w), 0) << w;
+            const double ratio = e.get(std::string("update_ratio/") + w);
+            EXPECT_GT(ratio, 0) << w;
+            EXPECT_LT(ratio, 1) << w;
+        }
+    // Weights only (2+ dimensions): no entries for biases.
+    EXPECT_FALSE(r.history[0].values.has("grad_norm/first.bias"));
+    std::ifstream f(dir.file("monitor/metrics.jsonl"));
+    const std::string first_line((std::istreambuf_iterator<char>(f)), {});
+    EXPECT_NE(first_line.find("\"update_ratio/first.weight\":"), std::string::npos) << first_line;
+    // It learns: no plateau warning.
+    EXPECT_EQ(log.str().find("warning"), std::string::npos) << log.str();
+}
+
+TEST_F(Engine, WarnsOnceWhenTheLossStaysAtItsFirstValue) {
+    nn::Linear net({.in = 3, .out = 2});
+    optim::SGD opt(net.parameters(), {.lr = 0.0});  // nothing moves
+    Trainee t{.model = &net,
+              .optimizers = {&opt},
+              .schedulers = {},
+              .train_step = loss_step(net, {&opt}, [](const Tensor& out, const data::Example& b) {
+                  return nn::mse_loss(out, b.target);
+              })};
+    std::ostringstream log;
+    FitOptions o{.epochs = 3, .log = &log};
+    fit(t, train_loader, nullptr, o);
+    const std::string text = log.str();
+    const auto at = text.find("warning: the training loss");
+    ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_NE(text.find("has not fallen below its initial value", at), std::string::npos) << text;
+    EXPECT_EQ(text.find("warning", at + 1), std::string::npos) << "warned twice:\n" << text;
+    // Off when asked.
+    std::ostringstream quiet;
+    o.log = &quiet;
+    o.warn_plateau = false;
+    fit(t, train_loader, nullptr, o);
+    EXPECT_EQ(quiet.str().find("warning"), std::string::npos) << quiet.str();
 }
 
 TEST_F(Engine, ResumeWithTwoOptimisersGivesTheSameCurveAndWeights) {

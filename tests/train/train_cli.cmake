@@ -7,13 +7,6 @@ if(NOT EXISTS /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz)
     return()
 endif()
 
-function(soma rc_var out_var)
-    execute_process(COMMAND ${SOMA} ${ARGN} OUTPUT_VARIABLE _out ERROR_VARIABLE _err
-                    RESULT_VARIABLE _rc)
-    set(${rc_var} "${_rc}" PARENT_SCOPE)
-    set(${out_var} "${_out}${_err}" PARENT_SCOPE)
-endfunction()
-
 include(${CMAKE_CURRENT_LIST_DIR}/../support/expect.cmake)
 
 file(REMOVE_RECURSE ${WORK})

@@ -9,6 +9,7 @@
 //   };
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -21,6 +22,29 @@
 namespace soma::nn {
 
 class Module;
+
+// Called after a module's operator() with its input and output (PyTorch's forward hooks): to
+// look at activations (train::check's per-layer statistics) without changing the model.
+using ForwardHook = std::function<void(Module& module, const Tensor& input, const Tensor& output)>;
+
+// Removes its hook when destroyed or on remove() (PyTorch's RemovableHandle); harmless when the
+// module is gone first.
+class HookHandle {
+public:
+    HookHandle() = default;
+    HookHandle(std::weak_ptr<std::vector<std::pair<int, ForwardHook>>> hooks, int id)
+        : hooks_(std::move(hooks)), id_(id) {}
+    HookHandle(HookHandle&& other) noexcept : hooks_(std::move(other.hooks_)), id_(other.id_) {}
+    HookHandle& operator=(HookHandle&& other) noexcept;
+    HookHandle(const HookHandle&) = delete;
+    HookHandle& operator=(const HookHandle&) = delete;
+    ~HookHandle() { remove(); }
+    void remove();
+
+private:
+    std::weak_ptr<std::vector<std::pair<int, ForwardHook>>> hooks_;
+    int id_ = 0;
+};
 
 // Sees every piece of state a module declares, in declaration order.
 class Visitor {
@@ -54,6 +78,13 @@ private:
 
 class Module {
 public:
+    Module() = default;
+    // A copy shares nothing with the original but its settings: hooks stay with the original.
+    Module(const Module& other) : training_(other.training_) {}
+    Module& operator=(const Module& other) {
+        training_ = other.training_;
+        return *this;
+    }
     virtual ~Module() = default;
 
     // The module's own state; called by everything below. A module without state does nothing.
@@ -65,7 +96,14 @@ public:
     // Modules that map one tensor to one tensor implement this (Sequential relies on it);
     // others offer their own forward signatures and leave it throwing.
     virtual Tensor forward(const Tensor& x);
-    Tensor operator()(const Tensor& x) { return forward(x); }
+    // forward(x), then the forward hooks (containers call their children this way).
+    Tensor operator()(const Tensor& x) {
+        Tensor y = forward(x);
+        if (forward_hooks_ && !forward_hooks_->empty()) run_forward_hooks(x, y);
+        return y;
+    }
+    // Runs `hook` after every operator() call of this module until the handle goes.
+    [[nodiscard]] HookHandle register_forward_hook(ForwardHook hook);
 
     std::vector<Tensor> parameters();
     // Dotted names ("0.weight", "encoder.fc1.bias"); a tensor reached twice (a module shared
@@ -101,6 +139,11 @@ public:
 
 protected:
     bool training_ = true;
+
+private:
+    void run_forward_hooks(const Tensor& x, const Tensor& y);
+    std::shared_ptr<std::vector<std::pair<int, ForwardHook>>> forward_hooks_;  // made on demand
+    int next_hook_id_ = 0;
 };
 
 // Prints the module tree like PyTorch's repr, each leaf layer followed by its parameter count

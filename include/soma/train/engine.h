@@ -23,6 +23,11 @@
 //   and saves a checkpoint that resumes mid-epoch;
 // - a non-finite number in a step's metrics stops the run with train::Diverged naming the epoch
 //   and step; the last checkpoint written (of a finite epoch) is kept and stays resumable.
+// - monitoring: each epoch's record also holds, for every weight (parameters of 2 or more
+//   dimensions) after the epoch's last batch, its gradient norm ("grad_norm/<name>") and the
+//   size of that batch's update relative to the weight ("update_ratio/<name>"); a warning when
+//   the loss stays at its initial value (FitOptions::warn_plateau); autograd::set_detect_anomaly
+//   names the op behind a NaN.
 //
 // Model selection is honest: fit() looks at the validation loader only. A recipe evaluates its
 // test set once, after fit() (see train/fmnist.h), and says which weights it used.
@@ -113,6 +118,10 @@ struct FitOptions {
     bool terminal = false;             // draw the progress bar in place (else plain lines)
     // After every training batch (tests stop runs with it).
     std::function<void(const EpochState&)> on_batch = nullptr;
+    // After an epoch (past the first) whose mean training loss is not 3% below the mean of the
+    // run's first 10 batches, print a warning once: the model is not learning. Off for runs whose
+    // loss is not meant to fall (a GAN's).
+    bool warn_plateau = true;
     // After every finished epoch, once its record and files are written, with the history so
     // far (the epoch just finished last): for a recipe's own figures (sample grids, loss
     // curves). It may switch the model's mode but must not draw from the default generator:
