@@ -10,6 +10,7 @@
 
 #include "gallery.h"
 #include "soma/attack/normalized.h"
+#include "soma/nn/linear.h"
 #include "soma/nn/module.h"
 #include "soma/optim/adam.h"
 #include "soma/tensor.h"
@@ -38,6 +39,9 @@ Entry fgsm_entry();               // 18_fgsm.cpp
 Entry robust_training_entry();    // 19_robust_training.cpp
 Entry large_margin_entry();       // 20_large_margin.cpp
 Entry input_dimension_entry();    // 21_input_dimension.cpp
+Entry residual_nets_entry();      // 22_residual_nets.cpp
+Entry batch_norm_entry();         // 23_batch_norm.cpp
+Entry dropout_entry();            // 24_dropout.cpp
 
 // Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
 // /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and
@@ -87,6 +91,36 @@ private:
     nn::Module& model_;
     Tensor x0_, e_;  // e_: (N, 1, ...), broadcasting over x0's other dimensions
 };
+
+// ---- the tricks slide's helpers (tricks_helpers.cpp)
+// Ten Gaussian classes in 20 dimensions: class means drawn once (N(0, 1) coordinates), each
+// example its class mean plus N(0, noise^2) per coordinate.
+inline constexpr std::int64_t kBlobClasses = 10, kBlobDim = 20;
+struct ClassData {
+    Tensor x;  // (N, 20) float32
+    Tensor y;  // (N) int64
+};
+ClassData blob_classes(std::int64_t n, double noise, std::uint64_t seed);
+// Linear(in, out) with PyTorch's default initialisation (from the default generator).
+std::shared_ptr<nn::Linear> dense(std::int64_t in, std::int64_t out);
+// Cross-entropy and accuracy of the model (put in eval mode) on all of `d`.
+double loss_on(nn::Module& model, const ClassData& d);
+double accuracy_on(nn::Module& model, const ClassData& d);
+struct TrainPlan {
+    int steps = 300;
+    std::int64_t batch = 64;
+    double lr = 1e-3;  // Adam
+    int record_every = 25;
+    std::uint64_t seed = 0;  // the batches' order
+};
+struct Curves {
+    std::vector<double> batch_loss;                   // every step's training batch
+    std::vector<double> step, train_loss, test_loss;  // every record_every steps, full sets
+    double train_accuracy = 0, test_accuracy = 0;     // at the end
+};
+// Adam on the cross-entropy in shuffled mini-batches (model in training mode), recording curves.
+Curves train_recorded(nn::Module& model, const ClassData& train, const ClassData& test,
+                      const TrainPlan& plan);
 
 // printf into a std::string (registry.cpp).
 std::string strf(const char* format, ...) __attribute__((format(printf, 1, 2)));

@@ -62,6 +62,9 @@ const std::vector<Entry>& entries() {
         robust_training_entry(),
         large_margin_entry(),
         input_dimension_entry(),
+        residual_nets_entry(),
+        batch_norm_entry(),
+        dropout_entry(),
     };
     return all;
 }

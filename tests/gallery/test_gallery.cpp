@@ -48,7 +48,10 @@ TEST_F(Gallery, RegistryListsTheSlidesInOrder) {
                                                "18_fgsm",
                                                "19_robust_training",
                                                "20_large_margin",
-                                               "21_input_dimension"}));
+                                               "21_input_dimension",
+                                               "22_residual_nets",
+                                               "23_batch_norm",
+                                               "24_dropout"}));
     EXPECT_EQ(find("nope"), nullptr);
 }
 
