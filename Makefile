@@ -32,10 +32,10 @@ build: setup
 	cmake --build $(BUILD) -j$(JOBS)
 
 # The sanitizer build skips the tests labelled slow and the gallery's training runs (Fashion-MNIST,
-# the CMU dictionary, the recurrent, seq2seq and GAN entries): they test behaviour, not memory safety;
+# the CMU dictionary, the recurrent, seq2seq, GAN and tricks entries): they test behaviour, not memory safety;
 # their ops, models and the engine have fast tests of their own, and under ASan they took most of
 # CI's sanitizer stage.
-SAN_SKIP := -LE slow -E "^(FmnistTrain|GalleryFmnist|GalleryGan|GalleryPronunciation|GalleryRnn|GallerySeq2Seq)\."
+SAN_SKIP := -LE slow -E "^(FmnistTrain|GalleryFmnist|GalleryGan|GalleryPronunciation|GalleryRnn|GallerySeq2Seq|GalleryTricks)\."
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(if $(filter 1,$(SAN)),$(SAN_SKIP))
 

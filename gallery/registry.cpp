@@ -65,6 +65,7 @@ const std::vector<Entry>& entries() {
         residual_nets_entry(),
         batch_norm_entry(),
         dropout_entry(),
+        max_pooling_entry(),
     };
     return all;
 }

@@ -51,7 +51,8 @@ TEST_F(Gallery, RegistryListsTheSlidesInOrder) {
                                                "21_input_dimension",
                                                "22_residual_nets",
                                                "23_batch_norm",
-                                               "24_dropout"}));
+                                               "24_dropout",
+                                               "25_max_pooling"}));
     EXPECT_EQ(find("nope"), nullptr);
 }
 
