@@ -66,6 +66,7 @@ const std::vector<Entry>& entries() {
         batch_norm_entry(),
         dropout_entry(),
         max_pooling_entry(),
+        batches_entry(),
     };
     return all;
 }

@@ -52,7 +52,8 @@ TEST_F(Gallery, RegistryListsTheSlidesInOrder) {
                                                "22_residual_nets",
                                                "23_batch_norm",
                                                "24_dropout",
-                                               "25_max_pooling"}));
+                                               "25_max_pooling",
+                                               "26_batches"}));
     EXPECT_EQ(find("nope"), nullptr);
 }
 

@@ -1,6 +1,6 @@
-// The tricks slide's entries (22 residual nets, 23 batch norm, 24 dropout, 25 max pooling), seeded
-// quick runs: each shows the effect its caption claims. Bounds: measured quick runs (seed 0), with
-// margin.
+// The tricks slide's entries (22 residual nets, 23 batch norm, 24 dropout, 25 max pooling,
+// 26 batches and data set size), seeded quick runs: each shows the effect its caption claims.
+// Bounds: measured quick runs (seed 0), with margin.
 
 #include <gtest/gtest.h>
 
@@ -63,6 +63,21 @@ TEST(GalleryTricks, MaxPoolingFeaturesMoveLessUnderOnePixelShifts) {
     EXPECT_LT(m.at("change_pool_stage2"), m.at("change_pool_stage1"));
     EXPECT_EQ(m.at("values_no_pool_stage2"), 32 * 28 * 28);
     EXPECT_EQ(m.at("values_pool_stage2"), 32 * 7 * 7);
+}
+
+TEST(GalleryTricks, EveryBatchSizeLearnsAndMoreDataPays) {
+    test::TempDir dir;
+    const EntryRun run = run_quick("26_batches", dir.path.string());
+    const Result& r = run.result;
+    ASSERT_TRUE(r.ok) << r.summary << "\n" << run.log;
+    const auto& m = r.metrics;
+    // Measured: test accuracy 39% on 64 examples (memorised: 100% training accuracy), 67% on
+    // 4,096. Samples per second are printed, not checked (they are this machine's).
+    EXPECT_EQ(m.at("train_accuracy_smallest"), 1.0);
+    EXPECT_GT(m.at("test_accuracy_largest"), m.at("test_accuracy_smallest") + 0.2);
+    EXPECT_EQ(m.at("test_accuracy_rises"), 1.0);
+    for (const char* b : {"1", "32", "256"})
+        EXPECT_GT(m.at(std::string("samples_per_s_batch_") + b), 0) << b;
 }
 
 }  // namespace
