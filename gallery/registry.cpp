@@ -67,6 +67,7 @@ const std::vector<Entry>& entries() {
         dropout_entry(),
         max_pooling_entry(),
         batches_entry(),
+        double_descent_entry(),
     };
     return all;
 }

@@ -53,7 +53,8 @@ TEST_F(Gallery, RegistryListsTheSlidesInOrder) {
                                                "23_batch_norm",
                                                "24_dropout",
                                                "25_max_pooling",
-                                               "26_batches"}));
+                                               "26_batches",
+                                               "27_double_descent"}));
     EXPECT_EQ(find("nope"), nullptr);
 }
 

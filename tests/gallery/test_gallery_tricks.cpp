@@ -1,6 +1,6 @@
 // The tricks slide's entries (22 residual nets, 23 batch norm, 24 dropout, 25 max pooling,
-// 26 batches and data set size), seeded quick runs: each shows the effect its caption claims.
-// Bounds: measured quick runs (seed 0), with margin.
+// 26 batches and data set size, 27 double descent), seeded quick runs: each shows the effect its
+// caption claims. Bounds: measured quick runs (seed 0), with margin.
 
 #include <gtest/gtest.h>
 
@@ -78,6 +78,20 @@ TEST(GalleryTricks, EveryBatchSizeLearnsAndMoreDataPays) {
     EXPECT_EQ(m.at("test_accuracy_rises"), 1.0);
     for (const char* b : {"1", "32", "256"})
         EXPECT_GT(m.at(std::string("samples_per_s_batch_") + b), 0) << b;
+}
+
+TEST(GalleryTricks, DoubleDescentPeaksAtTheInterpolationThreshold) {
+    test::TempDir dir;
+    const EntryRun run = run_quick("27_double_descent", dir.path.string());
+    const Result& r = run.result;
+    ASSERT_TRUE(r.ok) << r.summary << "\n" << run.log;
+    const auto& m = r.metrics;
+    // Measured: 35.4% at width 50, 89.0% at width 400 (the 400 training examples), 41.6% at 4,000;
+    // with ridge 10, 39.4% at width 400.
+    EXPECT_EQ(m.at("peak_width"), 400);
+    EXPECT_GT(m.at("peak_error"), m.at("best_underparametrised_error") + 0.3);
+    EXPECT_LT(m.at("widest_error"), m.at("peak_error") - 0.3);
+    EXPECT_LT(m.at("ridge_error_at_peak"), m.at("best_underparametrised_error") + 0.1);
 }
 
 }  // namespace
