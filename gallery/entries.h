@@ -45,6 +45,7 @@ Entry dropout_entry();            // 24_dropout.cpp
 Entry max_pooling_entry();        // 25_max_pooling.cpp
 Entry batches_entry();            // 26_batches.cpp
 Entry double_descent_entry();     // 27_double_descent.cpp
+Entry gpus_entry();               // 28_gpus.cpp
 
 // Where the sklearn CSV files are (06_recipes.cpp): $SOMA_SKLEARN_DATA, else the first of
 // /var/cache/soma/sklearn, $XDG_CACHE_HOME/soma/sklearn, ~/.cache/soma/sklearn and

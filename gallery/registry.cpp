@@ -68,6 +68,7 @@ const std::vector<Entry>& entries() {
         max_pooling_entry(),
         batches_entry(),
         double_descent_entry(),
+        gpus_entry(),
     };
     return all;
 }

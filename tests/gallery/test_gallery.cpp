@@ -54,7 +54,8 @@ TEST_F(Gallery, RegistryListsTheSlidesInOrder) {
                                                "24_dropout",
                                                "25_max_pooling",
                                                "26_batches",
-                                               "27_double_descent"}));
+                                               "27_double_descent",
+                                               "28_gpus"}));
     EXPECT_EQ(find("nope"), nullptr);
 }
 

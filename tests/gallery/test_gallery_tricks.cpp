@@ -1,6 +1,6 @@
 // The tricks slide's entries (22 residual nets, 23 batch norm, 24 dropout, 25 max pooling,
-// 26 batches and data set size, 27 double descent), seeded quick runs: each shows the effect its
-// caption claims. Bounds: measured quick runs (seed 0), with margin.
+// 26 batches and data set size, 27 double descent, 28 GPUs), seeded quick runs: each shows the
+// effect its caption claims. Bounds: measured quick runs (seed 0), with margin.
 
 #include <gtest/gtest.h>
 
@@ -92,6 +92,20 @@ TEST(GalleryTricks, DoubleDescentPeaksAtTheInterpolationThreshold) {
     EXPECT_GT(m.at("peak_error"), m.at("best_underparametrised_error") + 0.3);
     EXPECT_LT(m.at("widest_error"), m.at("peak_error") - 0.3);
     EXPECT_LT(m.at("ridge_error_at_peak"), m.at("best_underparametrised_error") + 0.1);
+}
+
+TEST(GalleryTricks, GpusEntryMeasuresTheCpuProductAgainstThePeak) {
+    test::TempDir dir;
+    const EntryRun run = run_quick("28_gpus", dir.path.string());
+    const Result& r = run.result;
+    ASSERT_TRUE(r.ok) << r.summary << "\n" << run.log;
+    const auto& m = r.metrics;
+    // The product it times is right; the rates are this machine's and only checked to exist.
+    EXPECT_LT(m.at("matmul_max_error_64"), 1e-3);
+    EXPECT_GT(m.at("matmul_gflops_largest_1_thread"), 0);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        EXPECT_GT(m.at("fma_peak_gflops_1_thread"), 0);
+    EXPECT_NE(r.summary.find("no GPU backend"), std::string::npos) << r.summary;
 }
 
 }  // namespace
