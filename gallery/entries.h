@@ -1,6 +1,6 @@
 #pragma once
 // What the gallery's files share: each NN_name.cpp defines one entry (its slide, caption and
-// whole program) and registry.cpp lists them in lecture order; plus the helpers they use.
+// whole program) and registry.cpp lists them by number; plus the helpers they use.
 
 #include <cstdint>
 #include <functional>

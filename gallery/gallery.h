@@ -43,7 +43,7 @@ struct Entry {
     std::function<Result(Context&)> run;
 };
 
-// All entries, in lecture order.
+// All entries, by number (mostly the lecture's order; README.md maps every slide to its entries).
 const std::vector<Entry>& entries();
 // The entry of that name, or null.
 const Entry* find(const std::string& name);

@@ -1,4 +1,4 @@
-// The list of entries in lecture order, finding one by (part of) its name, running one.
+// The list of entries by number, finding one by (part of) its name, running one.
 
 #include <chrono>
 #include <cstdarg>
@@ -39,7 +39,8 @@ std::string Context::path(const std::string& file) const {
 std::ostream& Context::out() const { return log ? *log : null_stream(); }
 
 const std::vector<Entry>& entries() {
-    // Lecture order; each entry's slide, caption and program are in its own file.
+    // By number, mostly the lecture's order (the tricks and design slides' entries, 22-28, came
+    // last). Each entry's slide, caption and program are in its own file.
     static const std::vector<Entry> all = {
         binary_xor_entry(),
         perceptron_entry(),
